@@ -1,0 +1,34 @@
+"""The ``trustwatch`` command: one module per subcommand, this file only wires them.
+
+Exit codes (CONTRACTS.md §2): 0 ran; 1 findings at or above ``--fail-on``; 2 bad usage or bad input, with a
+one-line reason on stderr naming the file and the place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from chalicelib.cli import can_assume, demo
+from chalicelib.cli.common import BadInputError
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trustwatch", description="Audit who can assume your AWS IAM roles, and why.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (demo, can_assume):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except BadInputError as exc:
+        print(f"trustwatch: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code

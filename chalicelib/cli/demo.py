@@ -1,0 +1,109 @@
+"""``trustwatch demo``: the seed experiments, replayed through the evaluator from embedded snapshots.
+
+Each question is one that was asked of real AWS in the articles the product was born from; the demo
+prints what Trustwatch decides, with its reasons, beside what AWS was observed to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.cli.common import emit
+from chalicelib.iam.assemble import request_for
+from chalicelib.iam.evaluate import can_assume
+from chalicelib.inventory.snapshot import load_snapshots
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "data" / "snapshots"
+SSO_ADMIN = "AWSReservedSSO_AdministratorAccess_dc4bb76cf910dcda"
+
+
+@dataclass(frozen=True, slots=True)
+class SeedQuestion:
+    story: str
+    snapshot_dir: str
+    principal: str
+    role: str
+    observed: str  # what real AWS answered: "allow" or "deny"
+
+
+SEED_QUESTIONS = (
+    SeedQuestion(
+        "RoleA -> RoleB (trusts the account; RoleB outside RoleA's allowed path)",
+        "seed-001",
+        "arn:aws:iam::123456789012:role/RoleA",
+        "arn:aws:iam::123456789012:role/RoleB",
+        "deny",
+    ),
+    SeedQuestion(
+        "RoleA -> RoleC (trusts RoleA by ARN; outside the allowed path)",
+        "seed-001",
+        "arn:aws:iam::123456789012:role/RoleA",
+        "arn:aws:iam::123456789012:role/RoleC",
+        "allow",
+    ),
+    SeedQuestion(
+        "RoleA -> RoleD (trusts the account; inside the allowed path)",
+        "seed-001",
+        "arn:aws:iam::123456789012:role/RoleA",
+        "arn:aws:iam::123456789012:role/allowed-roles-path/RoleD",
+        "allow",
+    ),
+    SeedQuestion(
+        "RoleA -> RoleE (trusts RoleA by ARN; inside the allowed path)",
+        "seed-001",
+        "arn:aws:iam::123456789012:role/RoleA",
+        "arn:aws:iam::123456789012:role/allowed-roles-path/RoleE",
+        "allow",
+    ),
+    SeedQuestion(
+        "foobar -> foobaz across accounts, foobar without sts:AssumeRole",
+        "seed-000-denied",
+        "arn:aws:iam::111111111111:role/foobar",
+        "arn:aws:iam::222222222222:role/foobaz",
+        "deny",
+    ),
+    SeedQuestion(
+        "foobar -> foobaz across accounts, foobar granted sts:AssumeRole",
+        "seed-000-granted",
+        "arn:aws:iam::111111111111:role/foobar",
+        "arn:aws:iam::222222222222:role/foobaz",
+        "allow",
+    ),
+    SeedQuestion(
+        "SSO administrator of account A -> foobaz (trusts only foobar)",
+        "seed-000-granted",
+        f"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/{SSO_ADMIN}",
+        "arn:aws:iam::222222222222:role/foobaz",
+        "deny",
+    ),
+)
+
+
+def register(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "demo", help="replay the seed experiments through the evaluator and show the decisions"
+    )
+    parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    blocks = [_answer(q) for q in SEED_QUESTIONS]
+    agree = sum(1 for _, ok in blocks if ok)
+    summary = f"{agree} of {len(SEED_QUESTIONS)} decisions agree with what AWS was observed to do."
+    emit(args, "\n\n".join(text for text, _ in blocks) + "\n\n" + summary)
+    return 0 if agree == len(SEED_QUESTIONS) else 1
+
+
+def _answer(question: SeedQuestion) -> tuple[str, bool]:
+    files = sorted((SNAPSHOTS / question.snapshot_dir).glob("*.json"))
+    assembled = request_for(load_snapshots(files), question.principal, question.role)
+    decision = can_assume(assembled.request)
+    ours = "allow" if decision.allowed else "deny"
+    mark = "agrees with AWS" if ours == question.observed else f"DISAGREES: AWS answered {question.observed}"
+    lines = [f"{question.story}", f"  Trustwatch: {decision.decision.value.upper()} ({mark})"]
+    lines += [f"    - {reason}" for reason in decision.reasons]
+    return "\n".join(lines), ours == question.observed

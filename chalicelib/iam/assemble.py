@@ -1,0 +1,123 @@
+"""Build an `AssumeRoleRequest` from loaded accounts: the caller's policies, boundary, tags and org facts.
+
+The snapshot determines what AWS would put in the request context for this caller (``aws:PrincipalArn``
+with the role's path, ``aws:userid`` with the unique id, ``aws:PrincipalTag/…``, ``aws:PrincipalOrgID``);
+the caller of `request_for` only adds what the request itself carries (ExternalId, MFA, source IP…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from chalicelib.iam.arn import Arn
+from chalicelib.iam.context import RequestContext
+from chalicelib.iam.entities import Identity, Inventory, NamedPolicy, User
+from chalicelib.iam.errors import InvalidRequestError
+from chalicelib.iam.principal import Caller, CallerKind, caller_from_principal
+from chalicelib.iam.request import ASSUME_ROLE, AssumeRoleRequest
+
+
+@dataclass(frozen=True, slots=True)
+class AssembledRequest:
+    request: AssumeRoleRequest
+    gaps: tuple[str, ...]  # what the snapshot lacked (a managed policy it does not contain…)
+
+
+def request_for(
+    inventory: Inventory,
+    principal: str,
+    role_arn: str,
+    *,
+    context: Mapping[str, str | Sequence[str]] | None = None,
+    action: str = ASSUME_ROLE,
+) -> AssembledRequest:
+    """The request of ``principal`` (user, role, session, account root…) assuming ``role_arn``."""
+    role = inventory.role(role_arn)
+    if role is None:
+        raise InvalidRequestError(f"role {role_arn} is not in the loaded snapshots")
+    if role.trust_policy is None:
+        raise InvalidRequestError(f"the trust policy of {role.arn} could not be read: {role.trust_policy_error}")
+    caller, identity = _caller(inventory, principal, action)
+    gaps: list[str] = []
+    policies = _identity_policies(inventory, identity, gaps) if identity else ()
+    boundary = _boundary(inventory, identity, gaps) if identity else None
+    org = inventory.organization
+    caller_account, role_account = caller.account or "", Arn.parse(role.arn).account
+    request = AssumeRoleRequest(
+        caller=caller,
+        role_arn=role.arn,
+        trust_policy=role.trust_policy,
+        action=action,
+        identity_policies=policies,
+        permissions_boundary=boundary,
+        scps=org.scps.get(caller_account, ()),
+        rcps=org.rcps.get(role_account, ()),
+        context=RequestContext(context or {}).with_defaults(_snapshot_context(inventory, caller, identity)),
+        caller_in_management_account=caller_account == org.management_account_id,
+        role_in_management_account=role_account == org.management_account_id,
+        caller_is_service_linked_role=bool(identity and identity.path.startswith("/aws-service-role/")),
+    )
+    return AssembledRequest(request, tuple(gaps))
+
+
+def _caller(inventory: Inventory, principal: str, action: str) -> tuple[Caller, Identity | None]:
+    caller = caller_from_principal(principal, action=action)
+    if caller.kind is CallerKind.USER:
+        user = inventory.user(caller.arn)
+        return (replace(caller, unique_id=user.unique_id), user) if user else (caller, None)
+    if caller.kind is CallerKind.ROLE_SESSION and caller.role_arn and caller.account:
+        # A role ARN names the role exactly; a session ARN carries only the role's name.
+        by_name = inventory.role_by_name(caller.account, Arn.parse(caller.role_arn).resource_name)
+        role = inventory.role(caller.role_arn) if caller.arn == caller.role_arn else by_name
+        if role is not None:
+            return replace(caller, role_arn=role.arn, unique_id=role.unique_id), role
+    return caller, None
+
+
+def _identity_policies(inventory: Inventory, identity: Identity, gaps: list[str]) -> tuple[NamedPolicy, ...]:
+    account = identity.account_id
+    owners: list[Identity] = [identity]
+    if isinstance(identity, User):
+        groups = inventory.accounts[account].groups
+        owners += [groups[name] for name in identity.group_names if name in groups]
+        gaps += [
+            f"group {name} of {identity.arn} is not in the snapshot"
+            for name in identity.group_names
+            if name not in groups
+        ]
+    policies: list[NamedPolicy] = []
+    for owner in owners:
+        prefix = "" if owner is identity else f"group {owner.name}: "
+        policies += [NamedPolicy(f"{prefix}{p.name}", p.document) for p in owner.inline_policies]
+        for arn in owner.managed_policy_arns:
+            found = inventory.managed_policy(account, arn)
+            if found is None:
+                gaps.append(
+                    f"managed policy {arn} attached to {owner.arn} is not in the snapshot; counted as granting nothing"
+                )
+            else:
+                policies.append(NamedPolicy(f"{prefix}{arn}", found.document))
+    return tuple(policies)
+
+
+def _boundary(inventory: Inventory, identity: Identity, gaps: list[str]) -> tuple[NamedPolicy, ...] | None:
+    if identity.boundary_arn is None:
+        return None
+    found = inventory.managed_policy(identity.account_id, identity.boundary_arn)
+    if found is None:
+        gaps.append(f"permissions boundary {identity.boundary_arn} is not in the snapshot; counted as allowing nothing")
+        return ()
+    return (NamedPolicy(identity.boundary_arn, found.document),)
+
+
+def _snapshot_context(inventory: Inventory, caller: Caller, identity: Identity | None) -> dict[str, str | list[str]]:
+    keys: dict[str, str | list[str]] = {}
+    if identity is not None:
+        keys.update({f"aws:PrincipalTag/{k}": v for k, v in identity.tags})
+    org = inventory.organization
+    if caller.account and org.org_id and caller.account in org.account_ids:
+        keys["aws:PrincipalOrgID"] = org.org_id
+        if caller.account in org.org_paths:
+            keys["aws:PrincipalOrgPaths"] = [org.org_paths[caller.account]]
+    return keys
