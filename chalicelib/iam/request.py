@@ -87,7 +87,7 @@ def required_actions(request: AssumeRoleRequest) -> tuple[str, ...]:
     """The API action plus the permission-only actions the request's features need (ASSUME_ROLE.md §2.2).
 
     Session tags show in the context as ``aws:RequestTag/…``/``aws:TagKeys``/``sts:TransitiveTagKeys``;
-    a source identity as ``sts:SourceIdentity``.
+    a source identity as ``sts:SourceIdentity``; provided contexts as ``sts:RequestContextProviders``.
     """
     keys = {key.lower() for key in request.context}
     actions = [request.action]
@@ -96,6 +96,8 @@ def required_actions(request: AssumeRoleRequest) -> tuple[str, ...]:
         actions.append(TAG_SESSION)
     if "sts:sourceidentity" in keys:
         actions.append(SET_SOURCE_IDENTITY)
+    if "sts:requestcontextproviders" in keys:
+        actions.append(SET_CONTEXT)
     unique: dict[str, str] = {}
     for action in actions:
         unique.setdefault(action.lower(), action)
