@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from chalicelib.iam.errors import ArnError
 
 PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
 def is_account_id(text: str) -> bool:
-    return bool(_ACCOUNT_ID.match(text))
+    return _ACCOUNT_ID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

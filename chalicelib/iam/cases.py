@@ -16,7 +16,7 @@ from chalicelib.iam.arn import Arn
 from chalicelib.iam.context import RequestContext
 from chalicelib.iam.entities import NamedPolicy, PolicyLevel
 from chalicelib.iam.errors import ArnError, InvalidRequestError, PolicyParseError
-from chalicelib.iam.policy import error_location, parse_policy
+from chalicelib.iam.policy import parse_policy
 from chalicelib.iam.principal import caller_from_principal
 from chalicelib.iam.request import AssumeRoleRequest
 
@@ -28,13 +28,13 @@ class _NamedPolicyCase(BaseModel):
 
 
 class _LevelCase(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
     org_identifier: str = Field(alias="orgIdentifier")
     policies: list[_NamedPolicyCase]
 
 
 class RequestCase(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore")
     name: str = ""
     principal: str
     role: str
@@ -62,13 +62,17 @@ def _levels(levels: list[_LevelCase], source: str, field: str) -> tuple[PolicyLe
     )
 
 
+def _case_location(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + p for i, p in enumerate(loc))
+
+
 def request_from_case(data: object, *, source: str = "case") -> tuple[str, AssumeRoleRequest]:
     """Parse one case into its name and request; bad input raises PolicyParseError naming the place."""
     try:
         case = RequestCase.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise PolicyParseError(str(first["msg"]), source=source, location=error_location(tuple(first["loc"]))) from None
+        raise PolicyParseError(str(first["msg"]), source=source, location=_case_location(tuple(first["loc"]))) from None
     source = f"{source} ({case.name})" if case.name else source
     try:
         Arn.parse(case.role)

@@ -80,6 +80,16 @@ def can_assume(request: AssumeRoleRequest) -> Decision:
     return Decision(overall, reasons, unknown)
 
 
+def identity_grant(request: AssumeRoleRequest) -> StatementHit | None:
+    """The caller's identity-policy statement that allows the request's action on the role, if any.
+
+    Explains a decision rather than makes one: same-account grants to a role or user ARN do not need it.
+    """
+    context = request.context.with_defaults(derived_context(request.caller))
+    policies = [(f"identity policy {p.name}", p) for p in request.identity_policies]
+    return _first_allow(policies, request, request.action, context, _Trace())
+
+
 def _precheck(request: AssumeRoleRequest) -> Decision | None:
     """Requests AWS refuses before evaluating policies (ASSUME_ROLE.md §2.1)."""
     caller, action = request.caller, request.action.lower()

@@ -45,7 +45,8 @@ def _condition_value(value: object) -> str:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # Only AWS's element names are accepted: "Resource", never the Python field name "resource".
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Principal(_Frozen):
@@ -172,7 +173,11 @@ class PolicyDocument(_Frozen):
         return self.version == VERSION_2012
 
 
-def error_location(loc: tuple[int | str, ...]) -> str:
+def error_location(loc: tuple[int | str, ...], *, raw_last: bool = False) -> str:
+    """Pydantic's error location in the document's own terms (``Statement[1].Principal``).
+
+    ``raw_last`` keeps the last part as written, for errors about an element that is not a field.
+    """
     aliases = {
         "statements": "Statement",
         "principal": "Principal",
@@ -188,11 +193,12 @@ def error_location(loc: tuple[int | str, ...]) -> str:
         "id": "Id",
     }
     text = ""
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
         elif not part.startswith(("function-", "tagged-union")):
-            text += ("." if text else "") + aliases.get(part, part)
+            keep = raw_last and i == len(loc) - 1
+            text += ("." if text else "") + (part if keep else aliases.get(part, part))
     return text
 
 
@@ -210,6 +216,8 @@ def decode_document(raw: object, *, source: str = "policy") -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyParseError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source) from None
+    except ValueError as exc:  # e.g. an integer longer than Python's conversion limit
+        raise PolicyParseError(f"not JSON: {exc}", source=source) from None
     except RecursionError:
         raise PolicyParseError("not JSON: nested too deeply", source=source) from None
 
@@ -230,4 +238,5 @@ def parse_policy(raw: Any, *, source: str = "policy") -> PolicyDocument:
             message = "unknown element"
         elif first["type"] == "missing":
             message = "required element is missing"
-        raise PolicyParseError(message, source=source, location=error_location(tuple(first["loc"]))) from None
+        location = error_location(tuple(first["loc"]), raw_last=first["type"] == "extra_forbidden")
+        raise PolicyParseError(message, source=source, location=location) from None

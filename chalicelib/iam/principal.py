@@ -17,7 +17,7 @@ from chalicelib.iam.policy import Principal
 WEB_IDENTITY_PROVIDERS = frozenset(
     {"cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com", "www.amazon.com"}
 )
-_UNIQUE_ID = re.compile(r"^A[A-Z0-9]{3}[A-Z0-9]{12,}$")
+_UNIQUE_ID = re.compile(r"A[A-Z0-9]{3}[A-Z0-9]{12,}")
 _UNIQUE_ID_KIND = {"AIDA": "user", "AROA": "role"}
 
 
@@ -145,7 +145,7 @@ def _match_aws_entry(entry: str, caller: Caller) -> MatchClass | None:
         return None
     if is_account_id(entry):
         return MatchClass.ACCOUNT if entry == caller.account else None
-    if _UNIQUE_ID.match(entry):
+    if is_unique_id(entry):
         return _match_unique_id(entry, caller)
     parsed = try_parse(entry)
     if parsed is None or parsed.partition != caller.partition or parsed.account != caller.account:
@@ -174,6 +174,11 @@ def _match_unique_id(entry: str, caller: Caller) -> MatchClass | None:
     return MatchClass.USER if caller.kind is CallerKind.USER else MatchClass.ROLE
 
 
+def is_unique_id(entry: str) -> bool:
+    """An IAM unique id (``AROA…``, ``AIDA…``), as IAM shows a principal that no longer exists."""
+    return _UNIQUE_ID.fullmatch(entry) is not None
+
+
 def unique_id_kind(entry: str) -> str | None:
     """``user`` or ``role`` for an IAM unique id in a principal entry, else None."""
-    return _UNIQUE_ID_KIND.get(entry[:4]) if _UNIQUE_ID.match(entry) else None
+    return _UNIQUE_ID_KIND.get(entry[:4]) if is_unique_id(entry) else None

@@ -80,4 +80,15 @@ def _aws_entry_problem(entry: str) -> str | None:
         return f"groups cannot be principals: {entry!r}"
     if (parsed.service, parsed.resource_type) not in _AWS_PRINCIPAL_TYPES or not is_account_id(parsed.account):
         return f"{entry!r} is not an ARN of a user, role, role session or account"
+    if not _well_formed_resource(parsed.resource_type, parsed.resource):
+        return f"{entry!r} does not name a principal (missing name or session name)"
     return None
+
+
+def _well_formed_resource(kind: str, resource: str) -> bool:
+    parts = resource.split("/")
+    if kind == "root":
+        return resource == "root"
+    if kind == "assumed-role":
+        return len(parts) == 3 and all(parts)
+    return len(parts) >= 2 and all(parts[1:])

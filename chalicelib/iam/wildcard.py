@@ -1,8 +1,8 @@
 """IAM wildcard matching for actions and resource ARNs.
 
 Actions: ``*`` and ``?`` anywhere, service prefix and name case-insensitive (``STS:assumerole`` is
-``sts:AssumeRole``). Resources: case-sensitive, compared per ARN component so a wildcard cannot turn one
-component into several; ``*`` alone matches everything.
+``sts:AssumeRole``). Resources: case-sensitive, wildcards within ARN segments (see `compile_arn`); ``*``
+alone matches everything.
 """
 
 from __future__ import annotations
@@ -34,12 +34,32 @@ def any_action_matches(patterns: tuple[str, ...], action: str) -> bool:
     return any(action_matches(p, action) for p in patterns)
 
 
+@lru_cache(maxsize=8192)
+def compile_arn(pattern: str) -> re.Pattern[str]:
+    """A resource ARN pattern: wildcards stay inside their ``:`` segment, except that a ``*`` ending one of
+    the first five segments may run past the colons (IAM's documented rule, so ``arn:aws:iam::*`` covers
+    every IAM ARN). In the resource segment ``*`` spans anything, ``/`` and ``:`` included."""
+    head = pattern.split(":", 5)
+    parts: list[str] = []
+    for index, segment in enumerate(head):
+        last = index == len(head) - 1
+        for position, char in enumerate(segment):
+            ends_segment = position == len(segment) - 1
+            if char == "*":
+                parts.append(".*" if index == 5 or ends_segment else "[^:]*")
+            elif char == "?":
+                parts.append("." if index == 5 else "[^:]")
+            else:
+                parts.append(re.escape(char))
+        if not last:
+            parts.append(":")
+    return re.compile("".join(parts), re.DOTALL)
+
+
 def arn_matches(pattern: str, arn: str) -> bool:
-    """ARN glob match component by component (the resource component keeps any further colons)."""
+    """Match a role ARN against a Resource pattern (case-sensitive)."""
     if pattern == "*":
         return True
-    pattern_parts = pattern.split(":", 5)
-    arn_parts = arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return False
-    return all(glob_matches(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == arn
+    return compile_arn(pattern).fullmatch(arn) is not None
