@@ -53,7 +53,7 @@ def request_for(
         permissions_boundary=boundary,
         scps=org.scps.get(caller_account, ()),
         rcps=org.rcps.get(role_account, ()),
-        context=RequestContext(context or {}).with_defaults(_snapshot_context(inventory, caller, identity)),
+        context=RequestContext(context or {}).with_defaults(_snapshot_context(inventory, caller, identity, role)),
         caller_in_management_account=caller_account == org.management_account_id,
         role_in_management_account=role_account == org.management_account_id,
         caller_is_service_linked_role=bool(identity and identity.path.startswith("/aws-service-role/")),
@@ -111,8 +111,10 @@ def _boundary(inventory: Inventory, identity: Identity, gaps: list[str]) -> tupl
     return (NamedPolicy(identity.boundary_arn, found.document),)
 
 
-def _snapshot_context(inventory: Inventory, caller: Caller, identity: Identity | None) -> dict[str, str | list[str]]:
-    keys: dict[str, str | list[str]] = {}
+def _snapshot_context(
+    inventory: Inventory, caller: Caller, identity: Identity | None, role: Identity
+) -> dict[str, str | list[str]]:
+    keys: dict[str, str | list[str]] = {f"aws:ResourceTag/{k}": v for k, v in role.tags}
     if identity is not None:
         keys.update({f"aws:PrincipalTag/{k}": v for k, v in identity.tags})
     org = inventory.organization

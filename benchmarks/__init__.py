@@ -1,0 +1,1 @@
+"""Benchmarks of the pure core, run by `make bench` (python -m benchmarks)."""

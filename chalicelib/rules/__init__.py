@@ -1,0 +1,1 @@
+"""The rules (pure): one small module per rule id, a declarative registry, the engine, findings."""

@@ -1,0 +1,155 @@
+"""Run the rules: over every role of an inventory (a scan) or over one trust document (check-trust).
+
+Whatever a scan could not read (``ErrorRecord``) is also reported as an ``audit-error`` finding. After the rules,
+the engine applies what is not any one rule's business: disabled rules, configured severity
+overrides, the privileged-role rise, suppressions (an expired one stops suppressing and says so), and order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.config import Config, Suppression
+from chalicelib.iam.entities import Inventory
+from chalicelib.iam.policy import PolicyDocument
+from chalicelib.rules import audit_error
+from chalicelib.rules.context import AuditContext, RoleTarget
+from chalicelib.rules.findings import Finding, Suppressed
+from chalicelib.rules.privilege import privilege_reason
+from chalicelib.rules.registry import RULES
+from chalicelib.rules.registry_types import InventoryRule, RoleRule, Rule
+
+_R = TypeVar("_R", RoleRule, InventoryRule)
+
+
+class ErrorRecord(BaseModel):
+    """Something that could not be read; listed beside the findings, never instead of them."""
+
+    model_config = ConfigDict(frozen=True)
+    source: str
+    message: str
+    account_id: str | None = Field(default=None, exclude=True)  # when the record is about one account
+
+
+class AuditResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[ErrorRecord, ...] = ()
+    roles: int = 0
+    generated_at: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.active)
+
+    def summary(self) -> dict[str, object]:
+        by_severity: dict[str, int] = {}
+        for finding in self.active:
+            by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+        return {"roles": self.roles, "findings": len(self.active), "suppressed": len(self.findings) - len(self.active),
+                "by_severity": by_severity}  # fmt: skip
+
+
+def audit_inventory(
+    inventory: Inventory,
+    config: Config | None = None,
+    *,
+    errors: Sequence[ErrorRecord] = (),
+    rules: Sequence[Rule] = RULES,
+    today: dt.date | None = None,
+) -> AuditResult:
+    ctx = AuditContext(config or Config(), inventory)
+    targets = [RoleTarget(r.arn, r.trust_policy, r, r.trust_policy_error) for r in inventory.roles()]
+    findings = [f for t in targets for f in _role_findings(t, ctx, rules)]
+    findings += [f for rule in _enabled(rules, ctx, InventoryRule) for f in rule.check(ctx)]
+    records = [
+        *errors,
+        *(
+            ErrorRecord(source=a.account_id, message=m, account_id=a.account_id)
+            for a in inventory.accounts.values()
+            for m in a.errors
+        ),
+    ]
+    findings += _error_findings(records, ctx, rules)
+    return _finish(findings, ctx, records, len(targets), today)
+
+
+def audit_trust_document(
+    document: PolicyDocument,
+    role_arn: str,
+    config: Config | None = None,
+    *,
+    rules: Sequence[Rule] = RULES,
+    today: dt.date | None = None,
+) -> AuditResult:
+    """One trust policy, offline: only the rules that need nothing but the document and the configuration."""
+    ctx = AuditContext(config or Config(), None)
+    findings = list(_role_findings(RoleTarget(role_arn, document), ctx, rules))
+    return _finish(findings, ctx, [], 1, today)
+
+
+def _enabled(rules: Iterable[Rule], ctx: AuditContext, kind: type[_R]) -> list[_R]:
+    return [r for r in rules if isinstance(r, kind) and ctx.config.rule(r.meta.id).enabled]
+
+
+def _error_findings(records: Sequence[ErrorRecord], ctx: AuditContext, rules: Sequence[Rule]) -> list[Finding]:
+    """What could not be read is an audit-error finding too: beside the ``errors`` list, never instead of it."""
+    if not any(rule.meta.id == audit_error.META.id for rule in _enabled(rules, ctx, RoleRule)):
+        return []
+    return [audit_error.error_finding(record, ctx) for record in records]
+
+
+def _role_findings(target: RoleTarget, ctx: AuditContext, rules: Sequence[Rule]) -> Iterable[Finding]:
+    for rule in _enabled(rules, ctx, RoleRule):
+        yield from rule.check(target, ctx)
+
+
+def _finish(
+    findings: list[Finding], ctx: AuditContext, errors: list[ErrorRecord], roles: int, today: dt.date | None
+) -> AuditResult:
+    day = today or dt.date.today()
+    adjusted = [_suppress(_raise_privileged(_override(f, ctx), ctx), ctx.config.suppressions, day) for f in findings]
+    unique = {f.id: f for f in adjusted}  # one finding per fingerprint, whichever rule path produced it
+    ordered = sorted(unique.values(), key=lambda f: (-f.severity.rank, f.account_id, f.role_arn or "", f.rule_id, f.id))
+    return AuditResult(findings=tuple(ordered), errors=tuple(errors), roles=roles)
+
+
+def _override(finding: Finding, ctx: AuditContext) -> Finding:
+    severity = ctx.config.rule(finding.rule_id).severity
+    return finding.model_copy(update={"severity": severity}) if severity else finding
+
+
+def _raise_privileged(finding: Finding, ctx: AuditContext) -> Finding:
+    inventory = ctx.inventory
+    role = inventory.role(finding.role_arn) if inventory and finding.role_arn else None
+    reason = privilege_reason(role, inventory) if role else None
+    if reason is None:
+        return finding
+    return finding.model_copy(
+        update={
+            "severity": finding.severity.raised(),
+            "explanation": f"{finding.explanation} The role is privileged ({reason}), so the severity rises one level.",
+            "evidence": {**finding.evidence, "privileged": reason},
+        }
+    )
+
+
+def _suppress(finding: Finding, suppressions: Sequence[Suppression], today: dt.date) -> Finding:
+    for s in suppressions:
+        if s.rule not in (finding.rule_id, "*") or not fnmatchcase(finding.role_arn or finding.principal or "", s.role):
+            continue
+        until = s.expires.isoformat() if s.expires else None
+        expired = s.expires is not None and s.expires < today
+        note = f" It was suppressed until {until} ({s.reason}); that suppression has expired." if expired else ""
+        return finding.model_copy(
+            update={
+                "suppressed": Suppressed(reason=s.reason, until=until, expired=expired),
+                "explanation": finding.explanation + note,
+            }
+        )
+    return finding

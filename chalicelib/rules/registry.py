@@ -1,0 +1,38 @@
+"""The rule catalog: every rule module, listed explicitly (no discovery by glob)."""
+
+from __future__ import annotations
+
+from chalicelib.rules import (
+    account_root_trust,
+    audit_error,
+    broad_assume_permission,
+    dangling_principal,
+    invalid_trust_policy,
+    missing_external_id,
+    oidc_unrestricted_subject,
+    public_trust,
+    service_confused_deputy,
+    transitive_external_access,
+    trust_bypasses_caller_policy,
+    untrusted_account,
+)
+from chalicelib.rules.registry_types import Rule
+
+RULES: tuple[Rule, ...] = (
+    public_trust.RULE,
+    untrusted_account.RULE,
+    missing_external_id.RULE,
+    account_root_trust.RULE,
+    trust_bypasses_caller_policy.RULE,
+    dangling_principal.RULE,
+    oidc_unrestricted_subject.RULE,
+    service_confused_deputy.RULE,
+    invalid_trust_policy.RULE,
+    transitive_external_access.RULE,
+    broad_assume_permission.RULE,
+    audit_error.RULE,
+)
+
+
+def rule_by_id(rule_id: str) -> Rule | None:
+    return next((rule for rule in RULES if rule.meta.id == rule_id), None)

@@ -1,0 +1,60 @@
+"""Corrected trust policy statements, shown as JSON in findings' remediations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.iam.policy import Statement
+
+
+def statement_dict(statement: Statement) -> dict[str, Any]:
+    """The statement back in AWS's JSON form (single values stay single)."""
+    out: dict[str, Any] = {}
+    if statement.sid:
+        out["Sid"] = statement.sid
+    out["Effect"] = statement.effect
+    if statement.principal is not None:
+        p = statement.principal
+        out["Principal"] = "*" if p.wildcard and not (p.aws or p.service or p.federated) else _principal_map(statement)
+    for name, value in (("Action", statement.action), ("NotAction", statement.not_action)):
+        if value is not None:
+            out[name] = _one_or_list(value)
+    if statement.condition:
+        block: dict[str, dict[str, Any]] = {}
+        for c in statement.condition:
+            block.setdefault(c.operator, {})[c.key] = _one_or_list(c.values)
+        out["Condition"] = block
+    return out
+
+
+def _principal_map(statement: Statement) -> dict[str, Any]:
+    p = statement.principal
+    assert p is not None
+    out: dict[str, Any] = {}
+    for name, values in (("AWS", p.aws_entries), ("Service", p.service), ("Federated", p.federated)):
+        if values:
+            out[name] = _one_or_list(values)
+    return out
+
+
+def _one_or_list(values: tuple[str, ...]) -> Any:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def with_principal(statement: Statement, entries: list[str], kind: str = "AWS") -> dict[str, Any]:
+    corrected = statement_dict(statement)
+    corrected["Principal"] = {kind: entries[0] if len(entries) == 1 else entries}
+    return corrected
+
+
+def with_condition(statement: dict[str, Any], operator: str, key: str, value: Any) -> dict[str, Any]:
+    corrected = dict(statement)
+    block = {op: dict(keys) for op, keys in corrected.get("Condition", {}).items()}
+    block.setdefault(operator, {})[key] = value
+    corrected["Condition"] = block
+    return corrected
+
+
+def show(statement: dict[str, Any]) -> str:
+    return json.dumps(statement, indent=2)
