@@ -47,9 +47,9 @@ def check(target: RoleTarget, ctx: AuditContext) -> Iterator[Finding]:
             principal=account_root_arn(account),
             statement=grant.index,
             explanation=(
-                f"{grant.statement.label(grant.index)} trusts {where} ({grant.entry!r}): every user and role there "
-                f"whose own policies allow sts:AssumeRole on {target.arn} can assume it; the role's trust policy "
-                "does not choose them."
+                f"Trust policy {grant.statement.label(grant.index)} trusts {where} ({grant.entry!r}): every user and "
+                f"role there whose own policies allow sts:AssumeRole on {target.arn} can assume it; the role's "
+                "trust policy does not choose them."
             ),
             remediation="Name the principals that need the role, or restrict the account grant:\n" + show(fixed),
             evidence={"account": account, "same_account": same},

@@ -71,8 +71,9 @@ def _check_grant(target: RoleTarget, ctx: AuditContext, grant: Grant) -> Finding
         principal=grant.entry,
         statement=grant.index,
         explanation=(
-            f"{grant.statement.label(grant.index)} names {grant.entry} in the role's own account, so it can assume "
-            f"{target.arn} {state}: a same-account trust grant to a principal ARN needs no identity permission."
+            f"Trust policy {grant.statement.label(grant.index)} names {grant.entry} in the role's own account, so "
+            f"it can assume {target.arn} {state}: a same-account trust grant to a principal ARN needs no "
+            "identity permission."
         ),
         remediation="Trust the account and pin the principal, so the caller's policy must also allow it:\n"
         + show(fixed),

@@ -71,8 +71,8 @@ def _foreign_orgs(target: RoleTarget, ctx: AuditContext) -> Iterator[Finding]:
                 principal=grant.entry,
                 statement=grant.index,
                 explanation=(
-                    f"{grant.statement.label(grant.index)} admits every principal of organization {org}, which is "
-                    f"not your organization ({ctx.config.organization_id or 'none configured'})."
+                    f"Trust policy {grant.statement.label(grant.index)} admits every principal of organization "
+                    f"{org}, which is not your organization ({ctx.config.organization_id or 'none configured'})."
                 ),
                 remediation=f"Replace {org} with your organization id, or remove the grant.",
                 evidence={"organization": org},

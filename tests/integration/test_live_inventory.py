@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
+from chalicelib.cli import main
 from chalicelib.iam.entities import Account, Inventory
 from chalicelib.inventory.boto3_iam import GAAD_SOURCE, Backoff, IamAccountReader
 from chalicelib.inventory.live import LiveSource
@@ -322,3 +323,25 @@ def test_organization_scan_outside_an_organization_reads_the_caller_and_says_why
     assert list(result.inventory.accounts) == [CALLER]
     assert [(e.account_id, e.source) for e in result.errors] == [(None, "organizations")]
     assert "AWSOrganizationsNotInUseException" in result.errors[0].message
+
+
+def test_trustwatch_scan_live_multi_account_finds_what_the_snapshot_route_finds(
+    two_accounts: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN `trustwatch scan` runs live over HTTP, reaching the member account through the audit role
+    live_args = ["scan", "--endpoint-url", two_accounts, "--assume-role-name", AUDIT_ROLE, "--account", CALLER, MEMBER]
+    assert main([*live_args, "--format", "json"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    # AND over the same accounts dumped as snapshot files
+    snapshots = [a for p in _dump_snapshots(two_accounts, tmp_path) for a in ("--snapshot", str(p))]
+    assert main(["scan", *snapshots, "--format", "json"]) == 0
+    offline = json.loads(capsys.readouterr().out)
+
+    # THEN both routes report the same findings, ids included, and nothing failed to read
+    assert live["errors"] == offline["errors"] == []
+    assert live["findings"] == offline["findings"]
+    by_rule = {(f["rule_id"], f["role_arn"]) for f in live["findings"]}
+    # the seed-001 lessons, and the member role trusting another account's role (an untrusted account here)
+    assert ("trust-bypasses-caller-policy", f"arn:aws:iam::{CALLER}:role/RoleC") in by_rule
+    assert ("untrusted-account", f"arn:aws:iam::{MEMBER}:role/cross/foobaz") in by_rule
+    assert ("broad-assume-permission", None) in by_rule
