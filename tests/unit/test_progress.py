@@ -6,7 +6,6 @@ import io
 
 import pytest
 
-from chalicelib.cli import progress
 from chalicelib.cli.progress import ProgressBar, wants_progress
 
 
@@ -45,5 +44,5 @@ def test_bar_without_total_shows_a_count() -> None:
 def test_progress_only_for_people_at_a_terminal(
     monkeypatch: pytest.MonkeyPatch, fmt: str, output: str | None, stdout_tty: bool, expected: bool
 ) -> None:
-    monkeypatch.setattr(progress.sys, "stdout", Terminal() if stdout_tty else io.StringIO())
+    monkeypatch.setattr("sys.stdout", Terminal() if stdout_tty else io.StringIO())
     assert wants_progress(fmt, output, stream=Terminal()) is expected
