@@ -62,6 +62,8 @@ class ConditionResult:
     matched: bool  # every clause holds; an empty Condition block matches
     reasons: tuple[str, ...]  # one sentence per clause, in policy order
     unknown: tuple[str, ...]  # what the evaluator could not decide; each such clause counts as not holding
+    # True when every clause holds or could not be decided: what "assume the wider access" needs for an Allow.
+    holds_if_undecided: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class _Verdict:
     holds: bool
     reason: str
     unknown: tuple[str, ...] = ()
+    undecided: bool = False  # an unknown operator or a value that cannot be read: neither true nor false
 
 
 def is_known_operator(operator: str) -> bool:
@@ -97,6 +100,7 @@ def evaluate_conditions(
         matched=all(verdict.holds for verdict in verdicts),
         reasons=tuple(verdict.reason for verdict in verdicts),
         unknown=tuple(dict.fromkeys(problem for verdict in verdicts for problem in verdict.unknown)),
+        holds_if_undecided=all(verdict.holds or verdict.undecided for verdict in verdicts),
     )
 
 
@@ -162,7 +166,7 @@ def _evaluate(condition: Condition, context: RequestContext, variables: bool) ->
             f"condition operator '{condition.operator}' (key '{condition.key}') is not a known operator; "
             "the clause does not hold"
         )
-        return _Verdict(False, f"{condition.describe()}: unknown operator -> false", (problem,))
+        return _Verdict(False, f"{condition.describe()}: unknown operator -> false", (problem,), undecided=True)
     known = is_known_key(condition.key)
     request = context.values_of(condition.key) if known else None
     clause = _Clause(condition, request, known, context.is_multivalued(condition.key))
@@ -177,7 +181,7 @@ def _null(clause: _Clause) -> _Verdict:
     if not wanted <= {"true", "false"}:
         problem = f"{condition.operator} {condition.key}: values must be true or false; the clause does not hold"
         reason = f"{condition.describe()}: values must be true or false -> false"
-        return _Verdict(False, reason, (*clause.problems, problem))
+        return _Verdict(False, reason, (*clause.problems, problem), undecided=True)
     holds = ("true" if not clause.request else "false") in wanted
     return _Verdict(holds, f"{condition.describe()}: {clause.request_text()} -> {_tf(holds)}", clause.problems)
 
@@ -197,7 +201,7 @@ def _evaluate_values(
         holds = _holds(operator, base, clause.request, policy)
     except UndecidableValueError as exc:
         problem = f"{condition.operator} {condition.key}: {exc}; the clause does not hold"
-        return _Verdict(False, f"{described}: {exc} -> false", (*problems, problem))
+        return _Verdict(False, f"{described}: {exc} -> false", (*problems, problem), undecided=True)
     return _Verdict(holds, f"{described}: {clause.request_text()} -> {_tf(holds)}", problems)
 
 

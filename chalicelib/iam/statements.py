@@ -96,10 +96,12 @@ def check_statement(
             return Miss(label, index, statement, f"principal does not match {caller.arn}")
         principals = found
     result = evaluate_conditions(statement.condition, context, variables=variables)
-    if not result.matched:
-        why = "condition not met [" + "; ".join(result.reasons) + "]"
-        return Miss(label, index, statement, why, result.unknown)
-    return StatementHit(label, index, statement, principals, result)
+    if result.matched or (statement.effect == "Allow" and result.holds_if_undecided):
+        # A clause that cannot be decided counts for the wider access: it holds in an Allow and, by the
+        # branch below, never makes a Deny apply. `unknown` carries the sentence that says so.
+        return StatementHit(label, index, statement, principals, result)
+    why = "condition not met [" + "; ".join(result.reasons) + "]"
+    return Miss(label, index, statement, why, result.unknown)
 
 
 def check_policy(

@@ -735,7 +735,7 @@ def test_empty_condition_block_matches() -> None:
     # WHEN its (empty) block is evaluated
     result = evaluate_conditions([], RequestContext())
     # THEN it matches with nothing to explain
-    assert result == ConditionResult(matched=True, reasons=(), unknown=())
+    assert result == ConditionResult(matched=True, reasons=(), unknown=(), holds_if_undecided=True)
 
 
 def test_clauses_are_anded_and_each_gets_a_reason() -> None:
@@ -825,3 +825,17 @@ def test_explanations_never_say_silently() -> None:
     assert len(result.reasons) == 5
     assert len(result.unknown) == 4
     assert "silently" not in text
+
+
+def test_undecided_clause_is_marked_for_the_wider_access() -> None:
+    # GIVEN a known clause that holds and one with an unknown operator
+    conditions = [
+        clause("StringEquals", "sts:ExternalId", "abc"),
+        clause("StringEqualz", "sts:ExternalId", "abc"),
+    ]
+    result = evaluate_conditions(conditions, RequestContext({"sts:ExternalId": "abc"}))
+    # THEN the block does not match as written, but would if the undecided clause held
+    assert (result.matched, result.holds_if_undecided) == (False, True)
+    # AND a decided clause that fails still fails the block either way
+    failing = evaluate_conditions(conditions, RequestContext({"sts:ExternalId": "zzz"}))
+    assert (failing.matched, failing.holds_if_undecided) == (False, False)
