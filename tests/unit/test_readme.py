@@ -7,8 +7,11 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chalicelib.cli import main
+from chalicelib.config import parse_config
+from chalicelib.rules.registry import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -30,3 +33,15 @@ def test_readme_command_runs(command: str, monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.chdir(ROOT)
     assert main(shlex.split(command)[1:]) == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_the_rule_table_is_the_registry() -> None:
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| (.+) \|$", README, re.M)
+    assert rows == [(r.meta.id, r.meta.severity.value, r.meta.summary) for r in RULES]
+
+
+def test_the_configuration_example_is_valid() -> None:
+    block = re.search(r"```yaml\n(.*?)```", README, re.S)
+    assert block is not None
+    config = parse_config(yaml.safe_load(block.group(1)))
+    assert config.trusted_accounts and config.suppressions[0].reason == "SEC-123"
