@@ -9,7 +9,7 @@ from chalicelib.config import Config, ConfigError, load_config
 from chalicelib.report import FORMATS, render
 from chalicelib.rules.engine import AuditResult
 from chalicelib.rules.findings import Severity
-from chalicelib.rules.registry import RULES
+from chalicelib.rules.registry import CATALOG
 
 EXIT_FINDINGS = 1
 
@@ -33,7 +33,7 @@ def config_from(args: argparse.Namespace) -> Config:
         config = load_config(args.config)
     except ConfigError as exc:
         raise BadInputError(one_line(exc)) from None
-    known = {rule.meta.id for rule in RULES}
+    known = {meta.id for meta in CATALOG}
     for field, rule_id in _rule_references(config):
         if rule_id not in known:
             raise BadInputError(f"{args.config}: {field}: unknown rule {rule_id!r} (see `trustwatch rules`)")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from chalicelib.cli.common import add_output_options, emit
-from chalicelib.rules.registry import RULES
+from chalicelib.rules.registry import CATALOG
 
 
 def register(commands: Any) -> None:
@@ -20,17 +20,17 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         catalog = [
-            {"id": r.meta.id, "severity": r.meta.severity.value, "title": r.meta.title, "summary": r.meta.summary,
-             "scope": r.meta.scope.value, "description": r.meta.description}
-            for r in RULES
+            {"id": m.id, "severity": m.severity.value, "title": m.title, "summary": m.summary,
+             "scope": m.scope.value, "description": m.description}
+            for m in CATALOG
         ]  # fmt: skip
         emit(args, json.dumps(catalog, indent=2))
         return 0
-    width = max(len(r.meta.id) for r in RULES)
+    width = max(len(meta.id) for meta in CATALOG)
     lines: list[str] = []
-    for rule in RULES:
-        lines.append(f"{rule.meta.id:<{width}}  {rule.meta.severity.value:<8}  {rule.meta.summary}")
+    for meta in CATALOG:
+        lines.append(f"{meta.id:<{width}}  {meta.severity.value:<8}  {meta.summary}")
         if args.verbose:
-            lines += ["", *("    " + line for line in rule.meta.description.splitlines()), ""]
+            lines += ["", *("    " + line for line in meta.description.splitlines()), ""]
     emit(args, "\n".join(lines))
     return 0

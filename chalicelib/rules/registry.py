@@ -9,14 +9,16 @@ from chalicelib.rules import (
     dangling_principal,
     invalid_trust_policy,
     missing_external_id,
+    new_access,
     oidc_unrestricted_subject,
     public_trust,
+    runtime,
     service_confused_deputy,
     transitive_external_access,
     trust_bypasses_caller_policy,
     untrusted_account,
 )
-from chalicelib.rules.registry_types import Rule
+from chalicelib.rules.registry_types import Rule, RuleMeta
 
 RULES: tuple[Rule, ...] = (
     public_trust.RULE,
@@ -32,6 +34,16 @@ RULES: tuple[Rule, ...] = (
     broad_assume_permission.RULE,
     audit_error.RULE,
 )
+
+
+# Decided on CloudTrail events by the auditor, not by scans: listed for the catalog, suppressions and config.
+EVENT_RULES: tuple[RuleMeta, ...] = (
+    new_access.META,
+    runtime.UNEXPECTED_ASSUMPTION,
+    runtime.DENIED_ASSUMPTION_BURST,
+    runtime.AUDITOR_TAMPERING,
+)
+CATALOG: tuple[RuleMeta, ...] = (*(rule.meta for rule in RULES), *EVENT_RULES)
 
 
 def rule_by_id(rule_id: str) -> Rule | None:

@@ -56,5 +56,5 @@ def with_condition(statement: dict[str, Any], operator: str, key: str, value: An
     return corrected
 
 
-def show(statement: dict[str, Any]) -> str:
+def show(statement: dict[str, Any] | list[dict[str, Any]]) -> str:
     return json.dumps(statement, indent=2)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.cli import main
-from chalicelib.rules.registry import RULES
+from chalicelib.rules.registry import CATALOG
 
 ROLE = "arn:aws:iam::111111111111:role/deploy"
 PUBLIC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}
@@ -90,7 +90,7 @@ def test_every_format_renders(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_rules_lists_the_whole_catalog(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == [r.meta.id for r in RULES]
+    assert [line.split()[0] for line in lines] == [m.id for m in CATALOG]
     assert main(["rules", "--format", "json"]) == 0
     catalog = json.loads(capsys.readouterr().out)
-    assert {c["id"]: c["severity"] for c in catalog} == {r.meta.id: r.meta.severity.value for r in RULES}
+    assert {c["id"]: c["severity"] for c in catalog} == {m.id: m.severity.value for m in CATALOG}
