@@ -93,6 +93,32 @@ def audit_trust_document(
     return _finish(findings, ctx, [], 1, today)
 
 
+def audit_role(
+    target: RoleTarget,
+    inventory: Inventory | None,
+    config: Config | None = None,
+    *,
+    rules: Sequence[Rule] = RULES,
+    today: dt.date | None = None,
+) -> AuditResult:
+    """One role's trust-side rules, e.g. after an event changed its trust policy (``target.trust`` may be newer
+    than the inventory's copy). With the inventory, rules that need the callers' policies run too."""
+    ctx = AuditContext(config or Config(), inventory)
+    return _finish(list(_role_findings(target, ctx, rules)), ctx, [], 1, today)
+
+
+def finalize(
+    findings: Sequence[Finding],
+    config: Config | None = None,
+    inventory: Inventory | None = None,
+    *,
+    today: dt.date | None = None,
+) -> AuditResult:
+    """Overrides, privileged-role rise and suppressions for findings made outside a scan (event rules)."""
+    ctx = AuditContext(config or Config(), inventory)
+    return _finish(list(findings), ctx, [], 0, today)
+
+
 def _enabled(rules: Iterable[Rule], ctx: AuditContext, kind: type[_R]) -> list[_R]:
     return [r for r in rules if isinstance(r, kind) and ctx.config.rule(r.meta.id).enabled]
 

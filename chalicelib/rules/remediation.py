@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.iam.policy import Statement
+from chalicelib.iam.policy import PolicyDocument, Principal, Statement
 
 
 def statement_dict(statement: Statement) -> dict[str, Any]:
@@ -16,8 +16,15 @@ def statement_dict(statement: Statement) -> dict[str, Any]:
     out["Effect"] = statement.effect
     if statement.principal is not None:
         p = statement.principal
-        out["Principal"] = "*" if p.wildcard and not (p.aws or p.service or p.federated) else _principal_map(statement)
-    for name, value in (("Action", statement.action), ("NotAction", statement.not_action)):
+        out["Principal"] = "*" if p.wildcard and not (p.aws or p.service or p.federated) else _principal_map(p)
+    if statement.not_principal is not None:
+        out["NotPrincipal"] = _principal_map(statement.not_principal)
+    for name, value in (
+        ("Action", statement.action),
+        ("NotAction", statement.not_action),
+        ("Resource", statement.resource),
+        ("NotResource", statement.not_resource),
+    ):
         if value is not None:
             out[name] = _one_or_list(value)
     if statement.condition:
@@ -28,9 +35,7 @@ def statement_dict(statement: Statement) -> dict[str, Any]:
     return out
 
 
-def _principal_map(statement: Statement) -> dict[str, Any]:
-    p = statement.principal
-    assert p is not None
+def _principal_map(p: Principal) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in (("AWS", p.aws_entries), ("Service", p.service), ("Federated", p.federated)):
         if values:
@@ -40,6 +45,17 @@ def _principal_map(statement: Statement) -> dict[str, Any]:
 
 def _one_or_list(values: tuple[str, ...]) -> Any:
     return values[0] if len(values) == 1 else list(values)
+
+
+def document_dict(document: PolicyDocument) -> dict[str, Any]:
+    """The whole document back in AWS's JSON form: it parses back to an equal document."""
+    out: dict[str, Any] = {}
+    if document.version:
+        out["Version"] = document.version
+    if document.id:
+        out["Id"] = document.id
+    out["Statement"] = [statement_dict(s) for s in document.statements]
+    return out
 
 
 def with_principal(statement: Statement, entries: list[str], kind: str = "AWS") -> dict[str, Any]:
