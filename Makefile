@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench package clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# The deployable template of one stage in dist/$(STAGE)/ (docs/deployment.md). No AWS credentials needed.
+STAGE ?= dev
+package: install
+	$(BIN)/python -m deploy.package $(STAGE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

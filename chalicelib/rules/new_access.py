@@ -60,6 +60,7 @@ def check(
     previous: PolicyDocument | None,
     verdicts: Sequence[Finding],
     change: str,
+    baseline: str | None = None,
 ) -> Finding | None:
     """``verdicts`` are the trust-side rules' findings on the new policy; ``change`` describes the event."""
     if target.trust is None:
@@ -70,7 +71,9 @@ def check(
     severity = max((_severity(g, target, verdicts) for g in added), key=lambda s: s.rank)
     gained = "; ".join(grant_label(g) for g in added)
     lost = "; ".join(grant_label(g) for g in removed) or "nothing"
-    baseline = "the role is new" if previous is None else "compared with the trust policy Trustwatch last saw"
+    baseline = baseline or (
+        "the role is new" if previous is None else "compared with the trust policy Trustwatch last saw"
+    )
     return ctx.role_finding(
         META,
         target,

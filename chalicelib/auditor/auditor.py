@@ -1,0 +1,294 @@
+"""The auditor's use cases: an IAM change, a role assumption, a change to the auditor itself, a re-scan.
+
+Each one loads what its decision needs through the inventory port, runs the pure rules, reconciles the
+findings with the stored state (new, severity changed, resolved; repeats stay silent) and hands the changes to
+the notifiers. Nothing here creates an AWS client: `chalicelib.wiring` builds the ports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.auditor.memory import DeniedLog, TrustHistory
+from chalicelib.config import Config
+from chalicelib.events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify
+from chalicelib.events.models import CloudTrailEvent
+from chalicelib.iam.assemble import request_for
+from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
+from chalicelib.iam.evaluate import can_assume
+from chalicelib.iam.policy import PolicyDocument, parse_policy
+from chalicelib.inventory.port import LoadResult
+from chalicelib.notify.base import DeliveryReport, Notifier, deliver
+from chalicelib.rules import new_access, runtime
+from chalicelib.rules.context import AuditContext, RoleTarget
+from chalicelib.rules.engine import ErrorRecord, audit_inventory, audit_role, finalize
+from chalicelib.rules.findings import Finding
+from chalicelib.rules.registry import RULES
+from chalicelib.rules.registry_types import RoleRule
+from chalicelib.rules.remediation import document_dict
+from chalicelib.rules.trustmodel import AccountClass
+from chalicelib.state.model import Change
+from chalicelib.state.store import FindingStore
+from chalicelib.state.tracker import reconcile
+
+ROLE_RULE_IDS = frozenset(r.meta.id for r in RULES if isinstance(r, RoleRule))
+SCAN_RULE_IDS = frozenset(r.meta.id for r in RULES)
+
+
+class AccountLoader(Protocol):
+    def __call__(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult: ...
+
+
+@dataclass
+class Outcome:
+    """What one invocation did: a summary for the handler's return value and the logs."""
+
+    action: str
+    findings: int = 0
+    changes: list[Change] = field(default_factory=list)
+    delivery: DeliveryReport | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.kind] = counts.get(change.kind, 0) + 1
+        return {"action": self.action, "findings": self.findings, "changes": counts, "errors": self.errors,
+                "delivery": self.delivery.as_dict() if self.delivery else {}}  # fmt: skip
+
+
+@dataclass
+class Auditor:
+    load: AccountLoader
+    store: FindingStore
+    history: TrustHistory
+    denied: DeniedLog
+    notifiers: Sequence[Notifier]
+    config: Config = field(default_factory=Config)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    def handle(self, event: CloudTrailEvent) -> Outcome:
+        change = classify(event)
+        if isinstance(change, TrustChange):
+            return self.trust_changed(change)
+        if isinstance(change, IdentityChange):
+            context = _actor_context(change.actor, change.event_name, change.event_time)
+            return self.rescan_accounts(
+                [change.account_id], action=f"identity change {change.event_name}", context=context
+            )
+        if isinstance(change, Assumption):
+            return self.role_assumed(change)
+        if isinstance(change, AuditorChange):
+            return self.auditor_changed(change)
+        return Outcome(action="ignored")
+
+    # --- IAM changes -------------------------------------------------------------------------------------
+
+    def trust_changed(self, change: TrustChange) -> Outcome:
+        loaded = self.load([change.account_id], False)
+        role = loaded.inventory.role(change.role_arn) or loaded.inventory.role_by_name(
+            change.account_id, change.role_name
+        )
+        role_arn = role.arn if role else change.role_arn
+        outcome = Outcome(action=f"{change.kind} trust of {role_arn}", errors=[e.message for e in loaded.errors])
+        if change.kind == "deleted":
+            self.history.forget(role_arn)
+            return self._settle(outcome, [], {role_arn}, ROLE_RULE_IDS | {new_access.META.id}, _change_context(change))
+        document, error = self._new_trust(change, role.trust_policy if role else None)
+        findings = self._trust_findings(
+            role_arn, document=document, error=error, role=role, loaded=loaded, change=change
+        )
+        if document is not None:
+            self.history.put(role_arn, _text(change.new_trust, document), self.clock())
+        rules = ROLE_RULE_IDS | {new_access.META.id}
+        return self._settle(outcome, findings, {role_arn}, rules, _change_context(change))
+
+    def _new_trust(
+        self, change: TrustChange, stored: PolicyDocument | None
+    ) -> tuple[PolicyDocument | None, str | None]:
+        if change.new_trust is None:
+            return stored, None  # the event lacks the document: the freshly read role has it
+        try:
+            return parse_policy(change.new_trust, source=f"event {change.event_id}"), None
+        except PolicyParseError as exc:
+            return None, str(exc)
+
+    def _trust_findings(
+        self,
+        role_arn: str,
+        *,
+        document: PolicyDocument | None,
+        error: str | None,
+        role: Any,
+        loaded: LoadResult,
+        change: TrustChange,
+    ) -> list[Finding]:
+        target = RoleTarget(role_arn, document, role, error)
+        verdicts = list(audit_role(target, loaded.inventory, self.config).findings)
+        previous_text = self.history.get(role_arn)
+        previous = _parse_quietly(previous_text) if previous_text else None
+        described = f"{change.event_name} by {change.actor.describe()}"
+        unknown_before = previous is None and change.kind != "created"
+        baseline = (
+            "Trustwatch had no earlier version of this policy, so every grant is listed" if unknown_before else None
+        )
+        ctx = AuditContext(self.config, loaded.inventory)
+        added = new_access.check(target, ctx, previous=previous, verdicts=verdicts, change=described, baseline=baseline)
+        return verdicts + list(finalize([added], self.config, loaded.inventory).findings if added else [])
+
+    # --- role assumptions ---------------------------------------------------------------------------------
+
+    def role_assumed(self, event: Assumption) -> Outcome:
+        outcome = Outcome(action=f"{event.api} of {event.role_arn} by {event.caller}")
+        ctx = AuditContext(self.config, None)
+        findings: list[Finding] = []
+        if not event.succeeded:
+            findings += self._denied(event, ctx)
+        else:
+            findings += self._unexpected(event, ctx)
+        final = list(finalize(findings, self.config).findings)
+        return self._settle(outcome, final, None, None, _assumption_context(event))
+
+    def _denied(self, event: Assumption, ctx: AuditContext) -> list[Finding]:
+        meta = runtime.DENIED_ASSUMPTION_BURST
+        threshold = int(ctx.option(meta, "threshold"))
+        window = int(ctx.option(meta, "window_seconds"))
+        roles = self.denied.record(event.caller, event.role_arn, self.clock(), dt.timedelta(seconds=window))
+        if len(roles) < threshold:
+            return []
+        account = event.caller_account or event.role_arn.split(":")[4]
+        return [
+            runtime.denied_burst(
+                ctx, caller=event.caller, account_id=account, roles=roles, count=len(roles), window=window
+            )
+        ]
+
+    def _unexpected(self, event: Assumption, ctx: AuditContext) -> list[Finding]:
+        role_account = event.role_arn.split(":")[4]
+        caller_account = event.caller_account
+        if caller_account and ctx.trust_model.classify(caller_account, role_account) is AccountClass.UNTRUSTED:
+            why = f"its account {caller_account} is not trusted (not yours, not internal, not a known third party)"
+            return [self._unexpected_finding(ctx, event, why, "untrusted-account")]
+        if event.caller_type not in ("IAMUser", "AssumedRole") or not caller_account or not event.caller_arn:
+            return []
+        accounts = sorted({role_account, caller_account})
+        loaded = self.load(accounts, False)
+        try:
+            decision = can_assume(request_for(loaded.inventory, event.caller_arn, event.role_arn).request)
+        except InvalidRequestError:
+            return []  # the role or caller is not in the inventory: nothing to compare with
+        if decision.allowed:
+            return []
+        why = (
+            "the trust model says this call is denied ("
+            + "; ".join(decision.reasons[-2:])
+            + "): the inventory is stale or a grant is invisible to the auditor"
+        )
+        return [self._unexpected_finding(ctx, event, why, "denied-by-model")]
+
+    def _unexpected_finding(self, ctx: AuditContext, event: Assumption, why: str, key: str) -> Finding:
+        return runtime.unexpected_assumption(
+            ctx, role_arn=event.role_arn, caller=event.caller, caller_account=event.caller_account, why=why, key=key
+        )
+
+    # --- the auditor itself ---------------------------------------------------------------------------
+
+    def auditor_changed(self, event: AuditorChange) -> Outcome:
+        ctx = AuditContext(self.config, None)
+        account = event.actor.account_id or "unknown"
+        finding = runtime.tampering(
+            ctx, account_id=account, resource=event.resource, action=event.operation, actor=event.actor.describe()
+        )
+        outcome = Outcome(action=f"auditor change {event.operation} on {event.resource}")
+        final = list(finalize([finding], self.config).findings)
+        return self._settle(outcome, final, None, None, _actor_context(event.actor, event.event_name, event.event_time))
+
+    # --- re-scans -------------------------------------------------------------------------------------
+
+    def rescan_accounts(
+        self,
+        accounts: Sequence[str] | None,
+        *,
+        organization: bool = False,
+        action: str = "rescan",
+        context: dict[str, str] | None = None,
+    ) -> Outcome:
+        loaded = self.load(accounts, organization)
+        records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
+        result = audit_inventory(loaded.inventory, self.config, errors=records)
+        for role in loaded.inventory.roles():
+            if role.trust_policy is not None:
+                self.history.put(role.arn, json.dumps(document_dict(role.trust_policy)), self.clock())
+        scanned = sorted(loaded.inventory.accounts)
+        outcome = Outcome(action=action, errors=[e.message for e in loaded.errors])
+        why = context or {"actor": f"Trustwatch {action}"}
+        return self._settle(outcome, list(result.findings), (), SCAN_RULE_IDS, why, accounts=scanned)
+
+    def rescan_role(self, role_arn: str) -> Outcome:
+        account = role_arn.split(":")[4]
+        loaded = self.load([account], False)
+        role = loaded.inventory.role(role_arn)
+        if role is None:
+            return Outcome(action=f"rescan {role_arn}", errors=[f"role {role_arn} not found in account {account}"])
+        target = RoleTarget(role.arn, role.trust_policy, role, role.trust_policy_error)
+        findings = list(audit_role(target, loaded.inventory, self.config).findings)
+        why = {"actor": "Trustwatch on-demand re-scan"}
+        return self._settle(Outcome(action=f"rescan {role_arn}"), findings, {role.arn}, ROLE_RULE_IDS, why)
+
+    # --- state and notification -----------------------------------------------------------------------
+
+    def _settle(
+        self,
+        outcome: Outcome,
+        findings: list[Finding],
+        scopes: Collection[str] | None,
+        rules: Collection[str] | None,
+        context: dict[str, str],
+        *,
+        accounts: Collection[str] = (),
+    ) -> Outcome:
+        now = self.clock()
+        changes = reconcile(self.store, findings, scopes or (), now, accounts=accounts, context=context, rules=rules)
+        outcome.findings = len(findings)
+        outcome.changes = changes
+        outcome.delivery = deliver(changes, self.notifiers, self.store, now)
+        return outcome
+
+    def flush(self) -> Outcome:
+        """Retry what earlier deliveries could not send (the outbox), with nothing new to announce."""
+        outcome = Outcome(action="flush outbox")
+        outcome.delivery = deliver([], self.notifiers, self.store, self.clock())
+        return outcome
+
+
+def _actor_context(actor: Any, event_name: str, event_time: Any) -> dict[str, str]:
+    context = {"actor": actor.describe(), "event_name": event_name, "event_time": str(event_time)}
+    if actor.deployment_tool:
+        context["deployment"] = actor.deployment_tool
+    return context
+
+
+def _change_context(change: TrustChange) -> dict[str, str]:
+    return _actor_context(change.actor, change.event_name, change.event_time)
+
+
+def _assumption_context(event: Assumption) -> dict[str, str]:
+    context = {"actor": event.caller, "event_name": event.api, "event_time": str(event.event_time)}
+    if event.source_ip:
+        context["source_ip"] = event.source_ip
+    return context
+
+
+def _parse_quietly(text: str) -> PolicyDocument | None:
+    try:
+        return parse_policy(text)
+    except PolicyParseError:
+        return None
+
+
+def _text(raw: str | None, document: PolicyDocument) -> str:
+    return raw if raw is not None else json.dumps(document_dict(document))

@@ -1,0 +1,7 @@
+"""Local stand-ins for the services Trustwatch talks to, for the demo command and the tests."""
+
+from __future__ import annotations
+
+from chalicelib.devtools.slack_standin import Post, SlackStandIn
+
+__all__ = ["Post", "SlackStandIn"]

@@ -1,0 +1,58 @@
+"""The Slack webhook URL from Secrets Manager or SSM Parameter Store, through Powertools Parameters.
+
+``name`` says where: an SSM parameter when it starts with ``/`` or ``ssm:`` (a SecureString is decrypted),
+a Secrets Manager secret id or ARN otherwise. The value is the URL itself, or JSON with a ``url`` or
+``webhook_url`` key. Powertools caches it for ``max_age`` seconds; nothing here logs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+DEFAULT_MAX_AGE = 300  # seconds; a rotated webhook is picked up within five minutes
+
+
+def webhook_url_provider(
+    name: str, *, secrets_client: Any = None, ssm_client: Any = None, max_age: int = DEFAULT_MAX_AGE
+) -> Callable[[], str]:
+    """A function returning the URL; the Powertools provider (and its client, if none given) is made on first use."""
+    is_ssm = name.startswith(("/", "ssm:"))
+    key = name.removeprefix("ssm:")
+    provider: Any = None
+
+    def url() -> str:
+        nonlocal provider
+        if provider is None:
+            provider = _ssm_provider(ssm_client) if is_ssm else _secrets_provider(secrets_client)
+        options = {"decrypt": True} if is_ssm else {}
+        return _url_from(provider.get(key, max_age=max_age, **options), name)
+
+    return url
+
+
+def _ssm_provider(client: Any) -> Any:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415  (loads boto3)
+
+    return SSMProvider(boto3_client=client) if client is not None else SSMProvider()
+
+
+def _secrets_provider(client: Any) -> Any:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415  (loads boto3)
+
+    return SecretsProvider(boto3_client=client) if client is not None else SecretsProvider()
+
+
+def _url_from(value: object, name: str) -> str:
+    text = value.decode("utf-8") if isinstance(value, bytes) else value
+    if isinstance(text, str) and text.lstrip().startswith("{"):
+        try:
+            text = json.loads(text)
+        except ValueError:
+            raise ValueError(f"{name}: the secret looks like JSON but is not") from None
+    if isinstance(text, dict):
+        text = text.get("url") or text.get("webhook_url")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name}: no webhook URL in the secret (expected the URL, or JSON with 'url')")
+    return text.strip()

@@ -1,0 +1,24 @@
+"""A notifier for local runs: one line per change on a text stream (stdout unless told otherwise)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from chalicelib.notify.render import subject
+from chalicelib.rules.findings import Severity
+from chalicelib.state.model import Change
+
+
+class StdoutNotifier:
+    def __init__(
+        self, stream: TextIO | None = None, min_severity: Severity = Severity.INFO, *, channel: str = "stdout"
+    ) -> None:
+        self._stream = stream  # None: sys.stdout as it is when sending (pytest and the CLI may swap it)
+        self.min_severity = min_severity
+        self.channel = channel
+
+    def send(self, change: Change) -> None:
+        stream = self._stream or sys.stdout
+        stream.write(f"{subject(change)}  ({change.finding.id})\n")  # the subject is printable ASCII already
+        stream.flush()

@@ -1,0 +1,164 @@
+"""The composition root: the one place that reads the environment, builds boto3 clients and wires the ports.
+
+Clients are built lazily, once per Lambda container (`current()` caches the wiring for the settings it was
+built from). Locally — the CLI's ``replay`` and ``demo`` — the same wiring runs against in-memory state or an
+``AWS_ENDPOINT_URL`` stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from chalicelib.auditor.auditor import Auditor
+from chalicelib.auditor.memory import (
+    DynamoDeniedLog,
+    DynamoTrustHistory,
+    InMemoryDeniedLog,
+    InMemoryTrustHistory,
+)
+from chalicelib.config import Config, ConfigError, parse_config
+from chalicelib.inventory.port import LoadResult
+from chalicelib.notify.base import Notifier
+from chalicelib.notify.secrets import webhook_url_provider
+from chalicelib.notify.slack import SlackNotifier
+from chalicelib.notify.sns import SnsNotifier
+from chalicelib.rules.findings import Severity
+from chalicelib.state.store import DynamoFindingStore, FindingStore, InMemoryFindingStore
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the deployment passes in environment variables (see .chalice/config.json, deploy/)."""
+
+    table: str | None = None
+    topic_arn: str | None = None
+    slack_secret: str | None = None
+    min_severity: Severity = Severity.MEDIUM
+    config_parameter: str | None = None
+    audit_role_name: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            table=env.get("TRUSTWATCH_TABLE") or None,
+            topic_arn=env.get("TRUSTWATCH_TOPIC_ARN") or None,
+            slack_secret=env.get("TRUSTWATCH_SLACK_SECRET") or None,
+            min_severity=Severity(env.get("TRUSTWATCH_MIN_SEVERITY") or "medium"),
+            config_parameter=env.get("TRUSTWATCH_CONFIG_PARAMETER") or None,
+            audit_role_name=env.get("TRUSTWATCH_AUDIT_ROLE_NAME") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        )
+
+
+@dataclass
+class Wiring:
+    settings: Settings
+    session_factory: Callable[[], Any] | None = None  # default: a boto3 Session from the environment
+    extra_notifiers: Sequence[Notifier] = ()
+
+    @cached_property
+    def session(self) -> Any:
+        return (self.session_factory or _boto3_session)()
+
+    @cached_property
+    def table(self) -> Any:
+        return self.session.resource("dynamodb", region_name=self.settings.region).Table(self.settings.table)
+
+    @cached_property
+    def config(self) -> Config:
+        """The configuration file kept in SSM; its notify section refines the stage's environment."""
+        name = self.settings.config_parameter
+        if not name:
+            return Config()
+        ssm = self.session.client("ssm", region_name=self.settings.region)
+        try:
+            text = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            return Config()  # no configuration yet: only each role's own account is trusted
+        return parse_config(_decode_config(text, name), source=f"SSM parameter {name}")
+
+    @cached_property
+    def store(self) -> FindingStore:
+        return DynamoFindingStore(self.table) if self.settings.table else InMemoryFindingStore()
+
+    @cached_property
+    def notifiers(self) -> list[Notifier]:
+        notify = self.config.notify
+        minimum = (
+            notify.min_severity
+            if self.config.notify.model_fields_set & {"min_severity"}
+            else self.settings.min_severity
+        )
+        notifiers: list[Notifier] = list(self.extra_notifiers)
+        topic = notify.sns_topic_arn or self.settings.topic_arn
+        if topic:
+            notifiers.append(SnsNotifier(self.session.client("sns", region_name=self.settings.region), topic, minimum))
+        secret = notify.slack_webhook_secret or self.settings.slack_secret
+        if secret:
+            url = webhook_url_provider(
+                secret,
+                secrets_client=self.session.client("secretsmanager", region_name=self.settings.region),
+                ssm_client=self.session.client("ssm", region_name=self.settings.region),
+            )
+            notifiers.append(SlackNotifier(url, minimum))
+        return notifiers
+
+    @cached_property
+    def auditor(self) -> Auditor:
+        table = self.settings.table
+        return Auditor(
+            load=self.load,
+            store=self.store,
+            history=DynamoTrustHistory(self.table) if table else InMemoryTrustHistory(),
+            denied=DynamoDeniedLog(self.table) if table else InMemoryDeniedLog(),
+            notifiers=self.notifiers,
+            config=self.config,
+        )
+
+    def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
+        from chalicelib.inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
+
+        return LiveSource(
+            session=self.session,
+            accounts=accounts,
+            organization=organization,
+            assume_role_name=self.settings.audit_role_name,
+            region=self.settings.region,
+        ).load()
+
+
+def _decode_config(text: str, name: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        import yaml  # noqa: PLC0415  (YAML only when the parameter holds YAML)
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"SSM parameter {name}: neither JSON nor YAML: {exc}") from None
+
+
+def _boto3_session() -> Any:
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415  (the pure paths never need it)
+
+    return boto3.session.Session()
+
+
+_current: Wiring | None = None
+
+
+def current() -> Wiring:
+    """The wiring for this container's settings; rebuilt only when the environment changed (tests)."""
+    global _current  # noqa: PLW0603  (one wiring per Lambda container is the point)
+    settings = Settings.from_env()
+    if _current is None or _current.settings != settings:
+        _current = Wiring(settings)
+    return _current

@@ -1,0 +1,1 @@
+"""Packaging and deployment of the Trustwatch Lambda app (see docs/deployment.md)."""

@@ -1,0 +1,155 @@
+"""The Lambda handlers through Chalice's test client, against moto's HTTP server, a Slack stand-in and SNS→SQS.
+
+GIVEN the seed accounts built in the stand-in through boto3 (123456789012 is the auditor's own account,
+111111111111 and 222222222222 are reached through their audit roles) and the auditor's resources provisioned
+as the deployment template would, every sample event goes through the function whose rule matches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import service, wiring
+from chalicelib.devtools.routing import functions_for
+from chalicelib.devtools.seed import seed_from_snapshots
+from chalicelib.devtools.slack_standin import SlackStandIn
+from chalicelib.devtools.standin import Provisioned, provision, read_queue
+from chalicelib.events.changes import classify
+from chalicelib.events.models import parse_event
+from chalicelib.notify.base import deliver
+from tests.conftest import SNAPSHOTS
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SAMPLES = sorted(EVENTS.glob("*.json"))
+SEED_FILES = [*(SNAPSHOTS / "seed-001").glob("*.json"), *(SNAPSHOTS / "seed-000-granted").glob("*.json")]
+CONFIG = {"trusted_accounts": {"123456789012": "auditor", "111111111111": "a", "222222222222": "b"}}
+FOOBAZ = "arn:aws:iam::222222222222:role/foobaz"
+
+
+class Stand:
+    def __init__(self, endpoint: str, session: Any, resources: Provisioned, slack: SlackStandIn) -> None:
+        self.endpoint, self.session, self.resources, self.slack = endpoint, session, resources, slack
+
+    def sns_messages(self) -> list[dict[str, Any]]:
+        return read_queue(self.session, self.resources.queue_url, endpoint_url=self.endpoint)
+
+
+@pytest.fixture
+def stand(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stand]:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    session = boto3.session.Session(region_name="us-east-1")
+    seed_from_snapshots(session, SEED_FILES, endpoint_url=moto_endpoint)
+    with SlackStandIn() as slack:
+        resources = provision(session, endpoint_url=moto_endpoint, slack_url=slack.url, config=CONFIG)
+        for name, value in resources.environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(wiring, "_current", None)  # a fresh container for each test
+        monkeypatch.setattr(service, "_seen_locally", {})
+        yield Stand(moto_endpoint, session, resources, slack)
+
+
+def invoke(function: str, payload: Any) -> Any:
+    with Client(app, stage_name="dev") as client:
+        return client.lambda_.invoke(function, payload).payload
+
+
+def event(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return data
+
+
+def rescan_seed_accounts() -> None:
+    for account in ("123456789012", "111111111111", "222222222222"):
+        summary = invoke("rescan", {"account_id": account})
+        assert summary["errors"] == [], summary
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_every_sample_event_goes_through_its_handlers(stand: Stand, path: Path) -> None:
+    raw = json.loads(path.read_text())
+    functions = functions_for(raw)
+    for function in functions:
+        summary = invoke(function, raw)
+        assert "error" not in summary, summary
+        assert summary["action"] != "ignored", summary
+    if not functions:
+        # events no rule matches never reach a function; the auditor would ignore them too
+        assert classify(parse_event(raw)) is None
+
+
+def test_the_seed_story_alerts_once_resolves_and_flags_the_unexpected_assumption(stand: Stand) -> None:
+    # GIVEN the daily scan has run once: what the seed accounts already hold is reported once...
+    rescan_seed_accounts()
+    assert stand.slack.posts and stand.sns_messages()
+    stand.slack.reset()
+    # ...and a second scan, finding the same, reports nothing
+    rescan_seed_accounts()
+    assert stand.slack.posts == [] and stand.sns_messages() == []
+
+    # WHEN foobaz's trust is changed to add an account nobody trusts
+    first = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    # THEN Slack and SNS each get the new findings once: new-access and untrusted-account among them
+    rules = {m["MessageAttributes"]["rule_id"]["Value"] for m in stand.sns_messages()}
+    assert {"new-access", "untrusted-account"} <= rules
+    assert first["changes"] == {"new": len(rules)}
+    texts = [json.dumps(p.body) for p in stand.slack.posts if p.status == 200]
+    assert len(texts) == len(rules) and any("999988887777" in t for t in texts)
+
+    # WHEN the same event is delivered again (an EventBridge retry)
+    invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    # THEN nothing more is sent
+    assert len(stand.slack.posts) == len(rules) and stand.sns_messages() == []
+
+    # WHEN the trust is fixed
+    fixed = invoke("on_iam_change", event("iam-update-assume-role-policy-fixed.json"))
+    # THEN the findings are resolved, and said so
+    assert fixed["changes"] == {"resolved": len(rules)}
+    resolved = stand.sns_messages()
+    assert {m["MessageAttributes"]["change"]["Value"] for m in resolved} == {"resolved"}
+
+    # WHEN a caller from the untrusted account assumes foobaz
+    invoke("on_role_assumption", event("sts-assume-role-untrusted-account.json"))
+    # THEN unexpected-assumption is raised
+    alerts = stand.sns_messages()
+    assert [m["MessageAttributes"]["rule_id"]["Value"] for m in alerts] == ["unexpected-assumption"]
+    assert json.loads(alerts[0]["Message"])["role_arn"] == FOOBAZ
+
+
+def test_a_slack_outage_is_queued_and_delivered_by_the_next_invocation(stand: Stand) -> None:
+    rescan_seed_accounts()
+    stand.slack.reset()
+    stand.sns_messages()
+    # GIVEN Slack answering 500 to everything (Retry-After 0 keeps the retries fast)
+    stand.slack.fail_next(500, times=50, retry_after=0)
+    summary = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    # THEN nothing reached Slack, SNS still got every finding, and Slack's share is queued, not dropped
+    assert summary["changes"]["new"] >= 2
+    assert not [p for p in stand.slack.posts if p.status == 200]
+    assert len(stand.sns_messages()) == summary["changes"]["new"]
+    assert "queued" in json.dumps(summary["delivery"])
+    # WHEN Slack is back and the outbox is flushed
+    stand.slack.reset()
+    invoke("rescan", {"flush": True})
+    # THEN what was queued without a failed attempt goes out at once; the message whose attempt failed waits
+    # for its backoff, still queued (never dropped)
+    delivered = [p for p in stand.slack.posts if p.status == 200]
+    store = wiring.current().store
+    assert len(store.pending(channel="slack")) == 1
+    assert len(delivered) == summary["changes"]["new"] - 1
+    # WHEN its backoff has passed
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+    deliver([], wiring.current().notifiers, store, later)
+    # THEN every finding reached Slack exactly once
+    delivered = [p for p in stand.slack.posts if p.status == 200]
+    assert len(delivered) == summary["changes"]["new"]
+    assert len({json.dumps(p.body) for p in delivered}) == len(delivered)
+    assert store.pending(channel="slack") == []

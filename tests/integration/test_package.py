@@ -1,0 +1,420 @@
+"""`make package` for both stages: the merged SAM template lints clean, is least-privilege and is wired.
+
+Each stage is packaged once per session by the real ``chalice package`` (through ``deploy.package``) with no
+AWS credentials and no region in the environment. The first run on a machine downloads manylinux wheels from
+PyPI; later runs reuse Chalice's cache in ``.chalice/deployments``.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chalicelib.state.dynamo import TABLE_SCHEMA
+from deploy.package import package, problems
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHALICE_DIR = PROJECT / ".chalice"
+DEPLOY = PROJECT / "deploy"
+MEMBER_TEMPLATES = (DEPLOY / "audit-role.yaml", DEPLOY / "forward-events.yaml")
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+LINT_FAILURE = 0b0111  # cfn-lint's exit code: 1 crashed, 2 errors, 4 warnings (8, informational, is fine)
+
+READ_ONLY_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+FUNCTIONS = {  # Chalice's logical id -> the function name in app.py
+    "OnIamChange": "on_iam_change",
+    "OnRoleAssumption": "on_role_assumption",
+    "OnAuditorChange": "on_auditor_change",
+    "Rescan": "rescan",
+    "ScheduledRescan": "scheduled_rescan",
+    "CanAssume": "can_assume",
+}
+AUDITING = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", "Rescan", "ScheduledRescan")
+READING_ACCOUNTS = ("OnIamChange", "OnRoleAssumption", "Rescan", "ScheduledRescan")
+SEVERITIES = {"critical", "high", "medium", "low", "info"}
+ACCOUNT = "111122223333"
+
+
+@dataclass(frozen=True)
+class Packaged:
+    stage: str
+    sam: Path
+    template: dict[str, Any]
+    seconds: float
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
+
+    def env(self, function: str) -> dict[str, Any]:
+        variables: dict[str, Any] = self.resources[function]["Properties"]["Environment"]["Variables"]
+        return variables
+
+    def rule(self, function: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.resources[function]["Properties"]["Events"][f"{function}Event"]["Properties"]
+        return properties
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    stage: str = request.param
+    no_aws = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    no_aws |= {"AWS_CONFIG_FILE": "/nonexistent/aws-config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-creds"}
+    started = time.perf_counter()
+    sam = package(stage, tmp_path_factory.mktemp(f"package-{stage}"), env=no_aws)
+    return Packaged(stage, sam, json.loads(sam.read_text()), time.perf_counter() - started)
+
+
+def cfn_lint(*paths: Path) -> tuple[int, str]:
+    done = subprocess.run([str(CFN_LINT), *map(str, paths)], capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (``!Sub x`` -> ``{"Fn::Sub": "x"}``)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader
+    return template
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = document["Statement"]
+    return [found] if isinstance(found, dict) else list(found)
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    found = statement.get("Action", [])
+    return [found] if isinstance(found, str) else list(found)
+
+
+def role_policies(packaged: Packaged) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in packaged.resources.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                yield name, policy["PolicyDocument"]
+
+
+def policy_file(function: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((CHALICE_DIR / f"policy-{FUNCTIONS[function]}.json").read_text())
+    return document
+
+
+def allows(document: dict[str, Any], action: str, resource: str) -> bool:
+    """Whether an Allow statement names exactly this action on a resource pattern matching ``resource``."""
+    for statement in statements(document):
+        patterns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        named = statement["Effect"] == "Allow" and action in actions(statement)
+        if named and any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns):
+            return True
+    return False
+
+
+# --- cfn-lint ---------------------------------------------------------------------------------------------
+
+
+def test_merged_template_passes_cfn_lint(packaged: Packaged) -> None:
+    # GIVEN the stage's template, Chalice's output merged with deploy/merge-template.json
+    # WHEN cfn-lint validates it
+    code, output = cfn_lint(packaged.sam)
+    # THEN it reports neither errors nor warnings
+    assert code & LINT_FAILURE == 0, output
+    print(f"\n{packaged.stage}: chalice package + merge in {packaged.seconds:.1f} s")
+
+
+@pytest.mark.parametrize("template", MEMBER_TEMPLATES, ids=lambda p: p.name)
+def test_member_account_templates_pass_cfn_lint(template: Path) -> None:
+    code, output = cfn_lint(template)
+    assert code & LINT_FAILURE == 0, output
+
+
+def test_cfn_lint_does_catch_a_broken_template(packaged: Packaged, tmp_path: Path) -> None:
+    # GIVEN the packaged template with a misspelt Effect in a Lambda role policy
+    broken = copy.deepcopy(packaged.template)
+    broken["Resources"]["OnIamChangeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Effect"] = (
+        "Alow"
+    )
+    (tmp_path / "sam.json").write_text(json.dumps(broken))
+    # WHEN cfn-lint validates it THEN it reports an error (so a clean run above means something)
+    code, output = cfn_lint(tmp_path / "sam.json")
+    assert code & 2, output
+
+
+# --- what Chalice cannot express, merged in ---------------------------------------------------------------
+
+
+def test_assume_role_rule_receives_read_only_management_events(packaged: Packaged) -> None:
+    # AssumeRole is a read-only management event: a rule in plain ENABLED state never sees it.
+    assert packaged.rule("OnRoleAssumption")["State"] == READ_ONLY_STATE
+
+
+@pytest.mark.parametrize("function", ["OnIamChange", "OnAuditorChange", "ScheduledRescan"])
+def test_other_rules_stay_plain_enabled(packaged: Packaged, function: str) -> None:
+    # Write events and the schedule need no read-only events; that state would only add cost.
+    assert packaged.rule(function).get("State", "ENABLED") == "ENABLED"
+
+
+def test_deploy_package_post_checks_pass(packaged: Packaged) -> None:
+    assert problems(packaged.template) == []
+
+
+def test_table_follows_the_store_schema_and_topic_is_encrypted(packaged: Packaged) -> None:
+    table = packaged.resources["StateTable"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert {k: table["Properties"][k] for k in TABLE_SCHEMA} == TABLE_SCHEMA
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-state"}  # what the policies name
+    topic = packaged.resources["FindingsTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    assert topic["Properties"]["TopicName"] == {"Fn::Sub": "${AWS::StackName}-findings"}
+    assert packaged.template["Outputs"]["StateTableName"]["Value"] == {"Ref": "StateTable"}
+    assert packaged.template["Outputs"]["FindingsTopicArn"]["Value"] == {"Ref": "FindingsTopic"}
+
+
+# --- least privilege ------------------------------------------------------------------------------------
+
+
+def test_no_lambda_role_holds_a_wildcard_action(packaged: Packaged) -> None:
+    roles = {name for name, r in packaged.resources.items() if r["Type"] == "AWS::IAM::Role"}
+    assert roles == {f"{function}Role" for function in FUNCTIONS}
+    for name in roles:
+        assert "ManagedPolicyArns" not in packaged.resources[name]["Properties"], name
+    checked = 0
+    for name, document in role_policies(packaged):
+        for statement in statements(document):
+            assert "NotAction" not in statement, name
+            wild = [action for action in actions(statement) if "*" in action]
+            assert wild == [], f"{name} {statement.get('Sid')}: {wild}"
+            checked += 1
+    assert checked >= len(roles)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_has_its_own_policy_file_without_wildcard_actions(function: str) -> None:
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    assert config["lambda_functions"][FUNCTIONS[function]]["iam_policy_file"] == f"policy-{FUNCTIONS[function]}.json"
+    for statement in statements(policy_file(function)):
+        assert statement["Effect"] == "Allow"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        assert [a for a in actions(statement) if "*" in a] == []
+
+
+def test_packaged_roles_carry_their_policy_files(packaged: Packaged) -> None:
+    for function in FUNCTIONS:
+        documents = [doc for name, doc in role_policies(packaged) if name == f"{function}Role"]
+        assert documents == [policy_file(function)], function
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_writes_only_its_own_logs(packaged: Packaged, function: str) -> None:
+    document = policy_file(function)
+    for other, name in FUNCTIONS.items():
+        group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/trustwatch-{packaged.stage}-{name}"
+        stream = f"{group}:log-stream:2025/01/01/[$LATEST]abc"
+        assert allows(document, "logs:PutLogEvents", stream) is (other == function), (function, other)
+        assert allows(document, "logs:CreateLogGroup", group) is (other == function), (function, other)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_policies_reach_the_resources_each_function_uses(packaged: Packaged, function: str) -> None:
+    # GIVEN the names the stack trustwatch-<stage> gives its table and topic (deploy/merge-template.json)
+    prefix = f"trustwatch-{packaged.stage}"
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{prefix}-state"
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:{prefix}-findings"
+    secret = (
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{packaged.env('Rescan')['TRUSTWATCH_SLACK_SECRET']}-AbCdEf"
+    )
+    parameter = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{packaged.env('Rescan')['TRUSTWATCH_CONFIG_PARAMETER']}"
+    audit_role = "arn:aws:iam::444455556666:role/TrustwatchAudit"
+    document = policy_file(function)
+    audits = function in AUDITING
+    # THEN the auditing functions reach them, can_assume reaches nothing but its logs
+    assert allows(document, "dynamodb:TransactWriteItems", table) is False  # not an IAM action: per-item ones are
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"):
+        assert allows(document, action, table) is audits, action
+    assert allows(document, "dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other") is False
+    assert allows(document, "sns:Publish", topic) is audits
+    assert allows(document, "sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:other") is False
+    assert allows(document, "secretsmanager:GetSecretValue", secret) is audits
+    assert allows(document, "ssm:GetParameter", parameter) is audits
+    assert allows(document, "sts:AssumeRole", audit_role) is (function in READING_ACCOUNTS)
+    assert allows(document, "sts:AssumeRole", "arn:aws:iam::444455556666:role/Admin") is False
+    assert allows(document, "iam:GetAccountAuthorizationDetails", "*") is (function in READING_ACCOUNTS)
+    assert allows(document, "organizations:ListAccounts", "*") is (function in ("Rescan", "ScheduledRescan"))
+
+
+def test_the_audit_role_trusts_exactly_the_lambda_roles(packaged: Packaged) -> None:
+    # GIVEN the audit role's trust pattern and the role names the merge gives the Lambda roles
+    role = load_yaml(DEPLOY / "audit-role.yaml")["Resources"]["TrustwatchAuditRole"]["Properties"]
+    pattern = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["Fn::If"][2]["ArnLike"]["aws:PrincipalArn"]
+    arn_pattern = pattern["Fn::Sub"].replace("${AWS::Partition}", "aws").replace("${AuditorAccountId}", ACCOUNT)
+    assert role["RoleName"] == packaged.env("Rescan")["TRUSTWATCH_AUDIT_ROLE_NAME"] == "TrustwatchAudit"
+    for function, name in FUNCTIONS.items():
+        role_name = packaged.resources[f"{function}Role"]["Properties"]["RoleName"]
+        assert role_name == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+        assert fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/trustwatch-{packaged.stage}-{name}", arn_pattern)
+    assert not fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/admin", arn_pattern)
+
+
+def test_the_audit_role_reads_what_the_lambdas_read_in_their_own_account() -> None:
+    role = load_yaml(DEPLOY / "audit-role.yaml")["Resources"]["TrustwatchAuditRole"]["Properties"]
+    granted = {a for policy in role["Policies"] for s in statements(policy["PolicyDocument"]) for a in actions(s)}
+    lambda_reads = {a for s in statements(policy_file("Rescan")) for a in actions(s) if a.startswith("iam:")}
+    assert granted == lambda_reads
+    assert all(a.startswith(("iam:Get", "iam:List")) for a in granted)
+
+
+# --- wiring -----------------------------------------------------------------------------------------------
+
+
+def test_every_function_has_the_environment_it_needs(packaged: Packaged) -> None:
+    for function in FUNCTIONS:
+        env = packaged.env(function)
+        assert env["POWERTOOLS_SERVICE_NAME"] == "trustwatch"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Trustwatch"
+        assert env["POWERTOOLS_LOG_LEVEL"]
+    for function in AUDITING:
+        env = packaged.env(function)
+        assert env["TRUSTWATCH_TABLE"] == {"Ref": "StateTable"}, function
+        assert env["TRUSTWATCH_TOPIC_ARN"] == {"Ref": "FindingsTopic"}, function
+        assert env["TRUSTWATCH_AUDIT_ROLE_NAME"] == "TrustwatchAudit"
+        assert env["TRUSTWATCH_SLACK_SECRET"] == f"trustwatch/{packaged.stage}/slack-webhook"
+        assert env["TRUSTWATCH_MIN_SEVERITY"] in SEVERITIES
+        assert env["TRUSTWATCH_CONFIG_PARAMETER"] == f"/trustwatch/{packaged.stage}/config"
+    assert packaged.env("OnAuditorChange")["TRUSTWATCH_STACK_NAME"] == {"Ref": "AWS::StackName"}
+    assert "TRUSTWATCH_TABLE" not in packaged.env("CanAssume")
+
+
+def test_functions_and_rules_are_named_after_the_stack(packaged: Packaged) -> None:
+    # The auditor's own pattern recognises its resources by the `trustwatch-` prefix (chalicelib/events/auditor.py).
+    for function, name in FUNCTIONS.items():
+        assert packaged.resources[function]["Properties"]["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+    for function in ("OnIamChange", "OnRoleAssumption", "OnAuditorChange"):
+        rule_name = packaged.rule(function)["RuleName"]
+        assert rule_name == {"Fn::Sub": f"${{AWS::StackName}}-{FUNCTIONS[function]}-event"}
+
+
+def test_prod_is_hardened(packaged: Packaged) -> None:
+    functions = [packaged.resources[f]["Properties"] for f in FUNCTIONS]
+    log_groups = [r for r in packaged.resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    if packaged.stage == "prod":
+        assert len(log_groups) == len(FUNCTIONS)
+        assert all(group["Properties"]["RetentionInDays"] >= 30 for group in log_groups)
+        assert packaged.resources["ScheduledRescan"]["Properties"]["ReservedConcurrentExecutions"] == 1
+        assert packaged.resources["OnIamChange"]["Properties"]["Tracing"] == "Active"
+    else:
+        assert log_groups == []
+        assert all("ReservedConcurrentExecutions" not in f for f in functions)
+
+
+def test_the_slack_webhook_url_is_nowhere_in_the_template(packaged: Packaged) -> None:
+    text = packaged.sam.read_text() + (CHALICE_DIR / "config.json").read_text()
+    assert "hooks.slack" not in text.lower()
+    assert "https://" not in json.dumps({f: packaged.env(f) for f in FUNCTIONS})
+    assert packaged.env("OnIamChange")["TRUSTWATCH_SLACK_SECRET"].startswith("trustwatch/")
+
+
+def test_member_accounts_forward_what_the_central_rules_match(packaged: Packaged) -> None:
+    # GIVEN the central rules (as Chalice rendered app.py's patterns) and the member accounts' forwarding rules
+    forward = load_yaml(DEPLOY / "forward-events.yaml")["Resources"]
+    iam, sts = forward["IamChangesRule"]["Properties"], forward["RoleAssumptionsRule"]["Properties"]
+    central_iam = packaged.rule("OnIamChange")["Pattern"]
+    central_sts = packaged.rule("OnRoleAssumption")["Pattern"]
+    # THEN every event a central rule acts on is forwarded, read-only STS events included
+    assert iam["EventPattern"]["source"] == central_iam["source"] == ["aws.iam"]
+    assert "eventName" not in iam["EventPattern"]["detail"]  # every IAM write; the central rule picks
+    assert iam["State"] == "ENABLED"
+    assert sts["EventPattern"]["source"] == central_sts["source"]
+    assert set(sts["EventPattern"]["detail"]["eventName"]) >= set(central_sts["detail"]["eventName"])
+    assert sts["EventPattern"]["detail"]["userIdentity"] == central_sts["detail"]["userIdentity"]
+    assert sts["State"] == READ_ONLY_STATE
+    for rule in (iam, sts):
+        assert [t["Arn"] for t in rule["Targets"]] == [{"Ref": "CentralEventBusArn"}]
+        assert rule["Targets"][0]["RoleArn"] == {"Fn::GetAtt": "ForwardingRole.Arn"}
+
+
+# --- deploy.package's own post-checks ----------------------------------------------------------------------
+
+
+def _set_rule_state(t: dict[str, Any]) -> None:
+    t["Resources"]["OnRoleAssumption"]["Properties"]["Events"]["OnRoleAssumptionEvent"]["Properties"]["State"] = (
+        "ENABLED"
+    )
+
+
+def _add_action(action: str) -> Any:
+    def mutate(t: dict[str, Any]) -> None:
+        policy = t["Resources"]["RescanRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        policy["Statement"].append({"Effect": "Allow", "Action": action, "Resource": "*"})
+
+    return mutate
+
+
+def _merge_into_a_vanished_id(t: dict[str, Any]) -> None:
+    t["Resources"]["OnRoleAssumptionRenamed"] = {"Properties": {"FunctionName": "x"}}
+
+
+def _merge_an_intrinsic_into_another(t: dict[str, Any]) -> None:
+    t["Resources"]["OnIamChange"]["Properties"]["Role"]["Fn::Sub"] = "arn:aws:iam::${AWS::AccountId}:role/x"
+
+
+def _put_the_webhook_in(t: dict[str, Any]) -> None:
+    t["Resources"]["Rescan"]["Properties"]["Environment"]["Variables"]["SLACK"] = (
+        "https://hooks.slack.com/services/T/B/x"
+    )
+
+
+def _attach_a_managed_policy(t: dict[str, Any]) -> None:
+    t["Resources"]["CanAssumeRole"]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(_set_rule_state, id="assume-role-rule-plain-enabled"),
+        pytest.param(_add_action("*"), id="star-action"),
+        pytest.param(_add_action("iam:*"), id="service-star-action"),
+        pytest.param(_add_action("iam:List*"), id="partial-wildcard-action"),
+        pytest.param(_merge_into_a_vanished_id, id="resource-without-type"),
+        pytest.param(_merge_an_intrinsic_into_another, id="two-intrinsics-in-one"),
+        pytest.param(_put_the_webhook_in, id="slack-webhook-url"),
+        pytest.param(_attach_a_managed_policy, id="managed-policy-on-lambda-role"),
+    ],
+)
+def test_deploy_package_post_checks_catch(packaged: Packaged, mutate: Any) -> None:
+    broken = copy.deepcopy(packaged.template)
+    mutate(broken)
+    assert problems(broken) != []
