@@ -76,7 +76,8 @@ def _once(wiring: Wiring, event_id: str, work: Callable[[], dict[str, Any]], con
             _seen_locally[event_id] = work()
             return _seen_locally[event_id]
         return {**_seen_locally[event_id], "duplicate": True}
-    return _idempotent(wiring, context)(record={"eventID": event_id, "work": work})
+    function = str(getattr(context, "function_name", "") or "")  # one event may feed several functions' rules
+    return _idempotent(wiring, context)(record={"eventID": event_id, "function": function, "work": work})
 
 
 def _idempotent(wiring: Wiring, context: Any) -> Callable[..., dict[str, Any]]:
@@ -89,7 +90,7 @@ def _idempotent(wiring: Wiring, context: Any) -> Callable[..., dict[str, Any]]:
     layer = DynamoDBPersistenceLayer(
         table_name=str(wiring.settings.table), key_attr="pk", sort_key_attr="sk", boto3_session=wiring.session
     )
-    config = IdempotencyConfig(event_key_jmespath="eventID", raise_on_no_idempotency_key=True)
+    config = IdempotencyConfig(event_key_jmespath="[eventID, function]", raise_on_no_idempotency_key=True)
     if context is not None:
         config.register_lambda_context(context)
 

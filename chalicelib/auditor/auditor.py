@@ -201,7 +201,12 @@ class Auditor:
         ctx = AuditContext(self.config, None)
         account = event.actor.account_id or "unknown"
         finding = runtime.tampering(
-            ctx, account_id=account, resource=event.resource, action=event.operation, actor=event.actor.describe()
+            ctx,
+            account_id=account,
+            resource=event.resource,
+            action=event.operation,
+            actor=event.actor.describe(),
+            actor_arn=event.actor.arn,
         )
         outcome = Outcome(action=f"auditor change {event.operation} on {event.resource}")
         final = list(finalize([finding], self.config).findings)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chalicelib.cli import can_assume, check_trust, demo, rules_cmd, scan, who_can_assume
+from chalicelib.cli import can_assume, check_trust, demo, replay, rules_cmd, scan, who_can_assume
 from chalicelib.cli.common import BadInputError
 
 EXIT_BAD_INPUT = 2
@@ -19,7 +19,7 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustwatch", description="Audit who can assume your AWS IAM roles, and why.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, scan, check_trust, can_assume, rules_cmd, who_can_assume):
+    for module in (demo, scan, check_trust, can_assume, who_can_assume, replay, rules_cmd):
         module.register(commands)
     return parser
 

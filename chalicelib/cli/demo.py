@@ -1,17 +1,22 @@
-"""``trustwatch demo``: the seed experiments, replayed through the evaluator from embedded snapshots.
+"""``trustwatch demo``: what ``make demo`` runs, ending by itself.
 
-Each question is one that was asked of real AWS in the articles the product was born from; the demo
-prints what Trustwatch decides, with its reasons, beside what AWS was observed to answer.
+Part 1 asks the evaluator the questions that were put to real AWS in the seed articles and prints its
+decisions and reasons beside what AWS answered. Part 2 runs the serverless auditor against a local AWS
+stand-in (`chalicelib.devtools.demo`): seed accounts, a Slack stand-in, SNS with an SQS subscriber, and every
+file of ``events/`` through the Lambda handlers.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.cli.common import emit
+from chalicelib.devtools import demo as serverless_demo
 from chalicelib.iam.assemble import request_for
 from chalicelib.iam.evaluate import can_assume
 from chalicelib.inventory.snapshot import load_snapshots
@@ -87,6 +92,7 @@ def register(commands: Any) -> None:
         "demo", help="replay the seed experiments through the evaluator and show the decisions"
     )
     parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
+    parser.add_argument("--seeds-only", action="store_true", help="only part 1 (no AWS stand-in)")
     parser.set_defaults(run=run)
 
 
@@ -94,8 +100,18 @@ def run(args: argparse.Namespace) -> int:
     blocks = [_answer(q) for q in SEED_QUESTIONS]
     agree = sum(1 for _, ok in blocks if ok)
     summary = f"{agree} of {len(SEED_QUESTIONS)} decisions agree with what AWS was observed to do."
-    emit(args, "\n\n".join(text for text, _ in blocks) + "\n\n" + summary)
-    return 0 if agree == len(SEED_QUESTIONS) else 1
+    title = "== Part 1: the seed experiments, decided by the evaluator\n\n"
+    emit(args, title + "\n\n".join(text for text, _ in blocks) + "\n\n" + summary)
+    code = 0 if agree == len(SEED_QUESTIONS) else 1
+    if args.seeds_only:
+        return code
+    story = io.StringIO() if args.output else sys.stdout
+    print("\n== Part 2: the serverless auditor against a local AWS stand-in", file=story)
+    code = max(code, serverless_demo.run(story))
+    if isinstance(story, io.StringIO):
+        with open(args.output, "a", encoding="utf-8") as target:
+            target.write(story.getvalue())
+    return code
 
 
 def _answer(question: SeedQuestion) -> tuple[str, bool]:

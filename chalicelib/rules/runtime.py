@@ -94,13 +94,15 @@ def denied_burst(
     )
 
 
-def tampering(ctx: AuditContext, *, account_id: str, resource: str, action: str, actor: str) -> Finding:
+def tampering(
+    ctx: AuditContext, *, account_id: str, resource: str, action: str, actor: str, actor_arn: str | None = None
+) -> Finding:
     return ctx.finding(
         AUDITOR_TAMPERING,
         account_id=account_id,
         subject=resource,
         key=(action,),
-        principal=actor,
+        principal=actor_arn or actor,
         explanation=f"{actor} called {action} on {resource}, a resource of the Trustwatch auditor itself.",
         remediation="Verify the change was a planned deployment; otherwise redeploy Trustwatch from source and "
         "investigate the actor's other activity.",
