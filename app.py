@@ -11,7 +11,7 @@ from chalicelib.events.patterns import ASSUME_ROLE_PATTERN, AUDITOR_PATTERN, IAM
 from chalicelib.observability import logger, metrics, tracer
 
 app = Chalice(app_name="trustwatch", configure_logs=False)  # Powertools logs; Chalice's would print twice
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="id")))
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="detail.eventID")))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics(raise_on_empty_metrics=False)))
 

@@ -55,6 +55,8 @@ class NotifySettings(_Strict):
     min_severity: Severity = Severity.MEDIUM
     sns_topic_arn: str | None = None
     slack_webhook_secret: str | None = None  # a Secrets Manager id or SSM parameter name, never the URL
+    sns_min_severity: Severity | None = None  # per channel; default: min_severity
+    slack_min_severity: Severity | None = None
 
 
 def _accounts(value: object) -> object:

@@ -12,10 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 SERVICE = "trustwatch"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="Trustwatch", service=SERVICE)
+# The state and notify packages log through the standard library (they stay free of Powertools); their lines
+# come out as the same JSON, with the correlation id, through the app logger's configuration.
+copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
 
 
 class _NoTracer:

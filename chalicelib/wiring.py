@@ -91,15 +91,13 @@ class Wiring:
     @cached_property
     def notifiers(self) -> list[Notifier]:
         notify = self.config.notify
-        minimum = (
-            notify.min_severity
-            if self.config.notify.model_fields_set & {"min_severity"}
-            else self.settings.min_severity
-        )
+        # The stage's environment sets the default threshold; the configuration file refines it per channel.
+        minimum = notify.min_severity if "min_severity" in notify.model_fields_set else self.settings.min_severity
         notifiers: list[Notifier] = list(self.extra_notifiers)
         topic = notify.sns_topic_arn or self.settings.topic_arn
         if topic:
-            notifiers.append(SnsNotifier(self.session.client("sns", region_name=self.settings.region), topic, minimum))
+            sns = self.session.client("sns", region_name=self.settings.region)
+            notifiers.append(SnsNotifier(sns, topic, notify.sns_min_severity or minimum))
         secret = notify.slack_webhook_secret or self.settings.slack_secret
         if secret:
             url = webhook_url_provider(
@@ -107,7 +105,7 @@ class Wiring:
                 secrets_client=self.session.client("secretsmanager", region_name=self.settings.region),
                 ssm_client=self.session.client("ssm", region_name=self.settings.region),
             )
-            notifiers.append(SlackNotifier(url, minimum))
+            notifiers.append(SlackNotifier(url, notify.slack_min_severity or minimum))
         return notifiers
 
     @cached_property

@@ -153,3 +153,17 @@ def test_a_slack_outage_is_queued_and_delivered_by_the_next_invocation(stand: St
     assert len(delivered) == summary["changes"]["new"]
     assert len({json.dumps(p.body) for p in delivered}) == len(delivered)
     assert store.pending(channel="slack") == []
+
+
+def test_slack_throttling_is_retried_honouring_retry_after(stand: Stand) -> None:
+    rescan_seed_accounts()
+    stand.slack.reset()
+    stand.sns_messages()
+    # GIVEN Slack throttles the first post (429, Retry-After 0 so the test does not wait)
+    stand.slack.fail_next(429, times=1, retry_after=0)
+    summary = invoke("on_role_assumption", event("sts-assume-role-untrusted-account.json"))
+    # THEN the same message is posted again and accepted: nothing queued
+    statuses = [p.status for p in stand.slack.posts]
+    assert statuses == [429, 200]
+    assert stand.slack.posts[0].body == stand.slack.posts[1].body
+    assert summary["changes"] == {"new": 1} and '"queued": []' in json.dumps(summary["delivery"])

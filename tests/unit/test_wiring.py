@@ -1,0 +1,71 @@
+"""The composition root: settings from the environment, configuration from SSM, notifiers per channel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+from moto import mock_aws
+
+from chalicelib.config import ConfigError
+from chalicelib.notify.slack import SlackNotifier
+from chalicelib.notify.sns import SnsNotifier
+from chalicelib.rules.findings import Severity
+from chalicelib.state.store import InMemoryFindingStore
+from chalicelib.wiring import Settings, Wiring
+
+ENV = {
+    "TRUSTWATCH_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:trustwatch-dev-findings",
+    "TRUSTWATCH_SLACK_SECRET": "trustwatch/dev/slack-webhook",
+    "TRUSTWATCH_MIN_SEVERITY": "low",
+    "TRUSTWATCH_CONFIG_PARAMETER": "/trustwatch/dev/config",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
+
+
+def wiring_with(config: object | None) -> Wiring:
+    if config is not None:
+        text = config if isinstance(config, str) else json.dumps(config)
+        boto3.client("ssm", region_name="us-east-1").put_parameter(
+            Name=ENV["TRUSTWATCH_CONFIG_PARAMETER"], Value=text, Type="SecureString"
+        )
+    return Wiring(Settings.from_env(ENV), session_factory=lambda: boto3.session.Session(region_name="us-east-1"))
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(ENV)
+    assert settings.min_severity is Severity.LOW and settings.table is None
+    assert settings.slack_secret == "trustwatch/dev/slack-webhook"
+
+
+def test_without_a_table_state_is_in_memory_and_without_a_parameter_the_config_is_empty(aws: None) -> None:
+    wiring = wiring_with(None)
+    assert isinstance(wiring.store, InMemoryFindingStore)
+    assert wiring.config.trusted_accounts == {}
+
+
+def test_channels_take_the_stage_threshold_unless_the_config_refines_it(aws: None) -> None:
+    wiring = wiring_with({"notify": {"slack_min_severity": "high"}})
+    by_type = {type(n): n.min_severity for n in wiring.notifiers}
+    assert by_type == {SnsNotifier: Severity.LOW, SlackNotifier: Severity.HIGH}
+
+
+def test_the_config_threshold_overrides_the_stage_for_every_channel(aws: None) -> None:
+    wiring = wiring_with("notify:\n  min_severity: critical\n")  # YAML in the parameter works too
+    assert {n.min_severity for n in wiring.notifiers} == {Severity.CRITICAL}
+
+
+def test_a_bad_configuration_parameter_is_a_config_error_naming_the_field(aws: None) -> None:
+    wiring = wiring_with({"trusted_accounts": {"123": "x"}})
+    with pytest.raises(ConfigError, match="SSM parameter /trustwatch/dev/config: trusted_accounts"):
+        _ = wiring.config
