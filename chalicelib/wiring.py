@@ -7,6 +7,7 @@ built from). Locally — the CLI's ``replay`` and ``demo`` — the same wiring r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,7 @@ class Settings:
     config_parameter: str | None = None
     audit_role_name: str | None = None
     region: str | None = None
+    inventory_ttl: int = 300  # seconds an inventory may serve role-assumption checks in a warm container
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +56,7 @@ class Settings:
             config_parameter=env.get("TRUSTWATCH_CONFIG_PARAMETER") or None,
             audit_role_name=env.get("TRUSTWATCH_AUDIT_ROLE_NAME") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            inventory_ttl=int(env.get("TRUSTWATCH_INVENTORY_TTL") or 300),
         )
 
 
@@ -118,6 +121,7 @@ class Wiring:
             denied=DynamoDeniedLog(self.table) if table else InMemoryDeniedLog(),
             notifiers=self.notifiers,
             config=self.config,
+            load_recent=RecentLoads(self.load, ttl=dt.timedelta(seconds=self.settings.inventory_ttl)),
         )
 
     def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
@@ -130,6 +134,30 @@ class Wiring:
             assume_role_name=self.settings.audit_role_name,
             region=self.settings.region,
         ).load()
+
+
+class RecentLoads:
+    """A loader that reuses what it loaded for the same accounts within ``ttl`` (per warm Lambda container)."""
+
+    def __init__(
+        self,
+        load: Callable[[Sequence[str] | None, bool], LoadResult],
+        *,
+        ttl: dt.timedelta,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._load, self._ttl, self._clock = load, ttl, clock
+        self._cache: dict[tuple[tuple[str, ...] | None, bool], tuple[dt.datetime, LoadResult]] = {}
+
+    def __call__(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
+        key = (tuple(sorted(accounts)) if accounts is not None else None, organization)
+        now = self._clock()
+        cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < self._ttl and not cached[1].errors:
+            return cached[1]
+        result = self._load(accounts, organization)
+        self._cache[key] = (now, result)
+        return result
 
 
 def _decode_config(text: str, name: str) -> object:

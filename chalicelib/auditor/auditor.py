@@ -70,6 +70,9 @@ class Auditor:
     notifiers: Sequence[Notifier]
     config: Config = field(default_factory=Config)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # Role assumptions are frequent: checking one against the trust model may use a recently loaded inventory.
+    # Changes never do, they always read fresh.
+    load_recent: AccountLoader | None = None
 
     def handle(self, event: CloudTrailEvent) -> Outcome:
         change = classify(event)
@@ -176,7 +179,7 @@ class Auditor:
         if event.caller_type not in ("IAMUser", "AssumedRole") or not caller_account or not event.caller_arn:
             return []
         accounts = sorted({role_account, caller_account})
-        loaded = self.load(accounts, False)
+        loaded = (self.load_recent or self.load)(accounts, False)
         try:
             decision = can_assume(request_for(loaded.inventory, event.caller_arn, event.role_arn).request)
         except InvalidRequestError:

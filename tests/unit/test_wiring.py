@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
 from chalicelib.config import ConfigError
+from chalicelib.iam.entities import Inventory
+from chalicelib.inventory.port import AccountError, LoadResult
 from chalicelib.notify.slack import SlackNotifier
 from chalicelib.notify.sns import SnsNotifier
 from chalicelib.rules.findings import Severity
 from chalicelib.state.store import InMemoryFindingStore
-from chalicelib.wiring import Settings, Wiring
+from chalicelib.wiring import RecentLoads, Settings, Wiring
 
 ENV = {
     "TRUSTWATCH_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:trustwatch-dev-findings",
@@ -69,3 +72,22 @@ def test_a_bad_configuration_parameter_is_a_config_error_naming_the_field(aws: N
     wiring = wiring_with({"trusted_accounts": {"123": "x"}})
     with pytest.raises(ConfigError, match="SSM parameter /trustwatch/dev/config: trusted_accounts"):
         _ = wiring.config
+
+
+def test_recent_loads_are_reused_within_the_ttl_and_errors_never_are() -> None:
+    calls: list[tuple[str, ...]] = []
+    now = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]
+
+    def load(accounts: Sequence[str] | None, organization: bool) -> LoadResult:
+        calls.append(tuple(accounts or ()))
+        errors = [AccountError("999999999999", "iam", "AccessDenied")] if accounts == ["999999999999"] else []
+        return LoadResult(Inventory([]), errors)
+
+    recent = RecentLoads(load, ttl=dt.timedelta(minutes=5), clock=lambda: now[0])
+    recent(["111111111111"], False)
+    recent(["111111111111"], False)
+    now[0] += dt.timedelta(minutes=6)
+    recent(["111111111111"], False)
+    recent(["999999999999"], False)
+    recent(["999999999999"], False)
+    assert calls == [("111111111111",), ("111111111111",), ("999999999999",), ("999999999999",)]
