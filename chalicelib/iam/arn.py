@@ -70,7 +70,3 @@ def account_root_arn(account: str, partition: str = "aws") -> str:
 
 def role_arn(account: str, name: str, path: str = "/", partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:role{path}{name}"
-
-
-def session_arn(account: str, role_name: str, session_name: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}"

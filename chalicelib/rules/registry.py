@@ -44,7 +44,3 @@ EVENT_RULES: tuple[RuleMeta, ...] = (
     runtime.AUDITOR_TAMPERING,
 )
 CATALOG: tuple[RuleMeta, ...] = (*(rule.meta for rule in RULES), *EVENT_RULES)
-
-
-def rule_by_id(rule_id: str) -> Rule | None:
-    return next((rule for rule in RULES if rule.meta.id == rule_id), None)

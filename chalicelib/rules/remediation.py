@@ -58,12 +58,6 @@ def document_dict(document: PolicyDocument) -> dict[str, Any]:
     return out
 
 
-def with_principal(statement: Statement, entries: list[str], kind: str = "AWS") -> dict[str, Any]:
-    corrected = statement_dict(statement)
-    corrected["Principal"] = {kind: entries[0] if len(entries) == 1 else entries}
-    return corrected
-
-
 def with_condition(statement: dict[str, Any], operator: str, key: str, value: Any) -> dict[str, Any]:
     corrected = dict(statement)
     block = {op: dict(keys) for op, keys in corrected.get("Condition", {}).items()}
