@@ -5,6 +5,13 @@ AssumeRole rule state), which needs a region but no AWS credentials, then checks
 merge or a careless edit gets wrong silently: a resource without a type (merged into a logical id Chalice
 renamed), an intrinsic merged into another one, the AssumeRole rule left in plain ``ENABLED`` (it would never
 fire), a wildcard action or a managed policy on a Lambda role, a Slack webhook URL in the template.
+
+Chalice's ``deployment.zip`` holds no bytecode, and ``/var/task`` is read-only, so every cold start would
+compile every module it imports again (more than half of ``import app``: ``make bench``). The zip is therefore
+rewritten with a ``__pycache__/<module>.cpython-3XX.pyc`` beside each ``.py``, compiled as *unchecked-hash*
+pycs, which the interpreter uses whatever the files' mtimes after Lambda unpacks them. This happens only when
+this interpreter is the template's Lambda runtime (``Runtime: python3.11``): bytecode for another minor version
+is never shipped.
 """
 
 from __future__ import annotations
@@ -15,7 +22,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +38,54 @@ ASSUME_ROLE_EVENT = "OnRoleAssumptionEvent"
 READ_ONLY_EVENTS_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 SLACK_WEBHOOK = re.compile(r"hooks\.slack(-gov)?\.com", re.IGNORECASE)
 
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the zip: the source path recorded in the bytecode
+PYCACHE = "__pycache__"
+# Installer metadata and scripts are never imported; compiling them would only grow the zip.
+NOT_IMPORTED = re.compile(r"(^|/)[^/]+\.(dist-info|data)/")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # what Chalice writes too: the zip depends on the contents only
+FILE_MODE = 0o100644 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Bytecode:
+    """What ``add_bytecode`` did to a deployment zip."""
+
+    runtime: str | None  # the template's Lambda runtime, when it has exactly one
+    compiled: int  # .pyc files added
+    failed: tuple[str, ...]  # .py files this interpreter cannot compile (shipped without bytecode)
+    size_before: int
+    size_after: int
+    skipped: str | None = None  # why nothing was compiled
+
+    def summary(self) -> str:
+        sizes = f"{self.size_before / 1e6:.1f} MB -> {self.size_after / 1e6:.1f} MB"
+        if self.skipped:
+            return f"no bytecode added ({self.skipped}); {sizes}"
+        failed = f", {len(self.failed)} .py files do not compile and stay source-only" if self.failed else ""
+        return f"{self.compiled} modules compiled to {self.runtime} bytecode (unchecked-hash .pyc){failed}; {sizes}"
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    sam: Path
+    zip: Path
+    bytecode: Bytecode
+
 
 def stages(project: Path = PROJECT) -> list[str]:
     config = json.loads((project / ".chalice" / "config.json").read_text())
     return sorted(config["stages"])
 
 
-def package(stage: str, outdir: Path, *, project: Path = PROJECT, env: Mapping[str, str] | None = None) -> Path:
-    """Run ``chalice package`` for ``stage`` into ``outdir``; return the merged ``sam.json``."""
+def package(
+    stage: str,
+    outdir: Path,
+    *,
+    project: Path = PROJECT,
+    env: Mapping[str, str] | None = None,
+    bytecode: bool = True,
+) -> Package:
+    """Run ``chalice package`` for ``stage`` into ``outdir``, then add bytecode to its zip (``add_bytecode``)."""
     environment = dict(os.environ if env is None else env)
     environment.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
     command = [
@@ -52,7 +102,12 @@ def package(stage: str, outdir: Path, *, project: Path = PROJECT, env: Mapping[s
     done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"chalice package failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return outdir / "sam.json"
+    sam, archive = outdir / "sam.json", outdir / "deployment.zip"
+    runtime = lambda_runtime(json.loads(sam.read_text()))
+    if bytecode:
+        return Package(sam, archive, add_bytecode(archive, runtime))
+    size = archive.stat().st_size
+    return Package(sam, archive, Bytecode(runtime, 0, (), size, size, skipped="not asked for"))
 
 
 def _chalice() -> str:
@@ -61,6 +116,101 @@ def _chalice() -> str:
     if found is None:
         raise RuntimeError("chalice is not installed (run `make install`)")
     return found
+
+
+def lambda_runtime(template: Mapping[str, Any]) -> str | None:
+    """The one ``Runtime`` of the template's functions (``python3.11``), or None if they differ or name none."""
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    found = {
+        resource.get("Properties", {}).get("Runtime")
+        for resource in resources.values()
+        if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+    }
+    found.add(_get(template, "Globals", "Function", "Runtime"))
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
+
+
+def local_runtime() -> str | None:
+    """This interpreter as a Lambda runtime name, if its bytecode is CPython's."""
+    if sys.implementation.name != "cpython":
+        return None
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def add_bytecode(archive: Path, runtime: str | None) -> Bytecode:
+    """Rewrite ``archive`` with an unchecked-hash ``.pyc`` for each importable ``.py``, entries sorted by name.
+
+    Only when this interpreter is ``runtime``; otherwise the zip is left as it is. Bytecode already in the zip
+    is replaced, so running this twice gives the same zip.
+    """
+    before = archive.stat().st_size
+    local = local_runtime()
+    if runtime is None or runtime != local:
+        why = f"the Lambda runtime is {runtime or 'not one runtime'}, this interpreter is {local or 'not CPython'}"
+        return Bytecode(runtime, 0, (), before, before, skipped=why)
+    with zipfile.ZipFile(archive) as source:
+        entries = {
+            info.filename: (info, source.read(info))
+            for info in source.infolist()
+            if not info.is_dir() and f"{PYCACHE}/" not in f"/{info.filename}"
+        }
+    with tempfile.TemporaryDirectory(prefix="trustwatch-pyc-") as scratch:
+        targets: dict[str, str] = {}
+        for name, (_, data) in entries.items():
+            if name.endswith(".py") and not NOT_IMPORTED.search(name):
+                targets[name] = _pyc_name(name)
+                Path(scratch, name).parent.mkdir(parents=True, exist_ok=True)
+                Path(scratch, name).write_bytes(data)
+        # A fresh interpreter: marshal's output depends on what the compiling process has loaded before.
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _COMPILE, scratch, LAMBDA_TASK_ROOT],
+            input=json.dumps(targets),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"compiling the package failed ({done.returncode}):\n{done.stderr}")
+        failed: list[str] = json.loads(done.stdout)
+        compiled = {pyc: Path(scratch, pyc).read_bytes() for name, pyc in targets.items() if name not in failed}
+    rewritten = archive.with_name(f".{archive.name}.tmp")
+    with zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted([*entries, *compiled]):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.create_system = 3  # unix, so that the mode below is honoured
+            info.external_attr = entries[name][0].external_attr if name in entries else FILE_MODE
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, entries[name][1] if name in entries else compiled[name])
+    os.replace(rewritten, archive)
+    return Bytecode(runtime, len(compiled), tuple(failed), before, archive.stat().st_size)
+
+
+_COMPILE = """
+import json, py_compile, sys
+scratch, task_root = sys.argv[1:]
+failed = []
+for name, pyc in sorted(json.load(sys.stdin).items()):
+    try:
+        py_compile.compile(
+            f"{scratch}/{name}",
+            cfile=f"{scratch}/{pyc}",
+            dfile=f"{task_root}/{name}",  # the path on Lambda, not the scratch one: the bytecode stays reproducible
+            doraise=True,
+            optimize=0,  # Lambda runs python without -O
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,  # used whatever the mtimes
+        )
+    except py_compile.PyCompileError:
+        failed.append(name)
+print(json.dumps(failed))
+"""
+
+
+def _pyc_name(name: str) -> str:
+    """``chalicelib/iam/evaluate.py`` -> ``chalicelib/iam/__pycache__/evaluate.cpython-311.pyc``."""
+    folder, _, file = name.rpartition("/")
+    pyc = f"{PYCACHE}/{file[: -len('.py')]}.{sys.implementation.cache_tag}.pyc"
+    return f"{folder}/{pyc}" if folder else pyc
 
 
 def problems(template: Mapping[str, Any]) -> list[str]:
@@ -132,10 +282,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stage = args[0]
     outdir = Path(args[1]) if len(args) == 2 else PROJECT / "dist" / stage
-    sam = package(stage, outdir)
-    found = problems(json.loads(sam.read_text()))
+    built = package(stage, outdir)
+    print(f"{built.zip}: {built.bytecode.summary()}")
+    for name in built.bytecode.failed:
+        print(f"{built.zip}: {name} does not compile for {built.bytecode.runtime}; shipped as source only")
+    found = problems(json.loads(built.sam.read_text()))
     for problem in found:
-        print(f"{sam}: {problem}", file=sys.stderr)
+        print(f"{built.sam}: {problem}", file=sys.stderr)
     if found:
         return 1
     print(f"{outdir}: sam.json and deployment.zip; deploy as stack trustwatch-{stage} (docs/deployment.md)")

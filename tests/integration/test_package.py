@@ -1,4 +1,5 @@
-"""`make package` for both stages: the merged SAM template lints clean, is least-privilege and is wired.
+"""`make package` for both stages: the merged SAM template lints clean, is least-privilege and is wired, and
+the deployment zip carries bytecode for the Lambda runtime and imports on its own.
 
 Each stage is packaged once per session by the real ``chalice package`` (through ``deploy.package``) with no
 AWS credentials and no region in the environment. The first run on a machine downloads manylinux wheels from
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +28,7 @@ import pytest
 import yaml
 
 from chalicelib.state.dynamo import TABLE_SCHEMA
-from deploy.package import package, problems
+from deploy.package import NOT_IMPORTED, Bytecode, add_bytecode, lambda_runtime, local_runtime, package, problems
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHALICE_DIR = PROJECT / ".chalice"
@@ -45,6 +50,9 @@ AUDITING = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", "Rescan", "Sch
 READING_ACCOUNTS = ("OnIamChange", "OnRoleAssumption", "Rescan", "ScheduledRescan")
 SEVERITIES = {"critical", "high", "medium", "low", "info"}
 ACCOUNT = "111122223333"
+TAG = sys.implementation.cache_tag  # cpython-311
+# What the Lambda Python runtime provides in /var/runtime; anything else the app imports must be in the zip.
+LAMBDA_RUNTIME_PROVIDES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class Packaged:
     sam: Path
     template: dict[str, Any]
     seconds: float
+    zip: Path
+    bytecode: Bytecode
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -74,8 +84,9 @@ def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     no_aws = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     no_aws |= {"AWS_CONFIG_FILE": "/nonexistent/aws-config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-creds"}
     started = time.perf_counter()
-    sam = package(stage, tmp_path_factory.mktemp(f"package-{stage}"), env=no_aws)
-    return Packaged(stage, sam, json.loads(sam.read_text()), time.perf_counter() - started)
+    built = package(stage, tmp_path_factory.mktemp(f"package-{stage}"), env=no_aws)
+    seconds = time.perf_counter() - started
+    return Packaged(stage, built.sam, json.loads(built.sam.read_text()), seconds, built.zip, built.bytecode)
 
 
 def cfn_lint(*paths: Path) -> tuple[int, str]:
@@ -147,7 +158,7 @@ def test_merged_template_passes_cfn_lint(packaged: Packaged) -> None:
     code, output = cfn_lint(packaged.sam)
     # THEN it reports neither errors nor warnings
     assert code & LINT_FAILURE == 0, output
-    print(f"\n{packaged.stage}: chalice package + merge in {packaged.seconds:.1f} s")
+    print(f"\n{packaged.stage}: chalice package + merge + bytecode in {packaged.seconds:.1f} s")
 
 
 @pytest.mark.parametrize("template", MEMBER_TEMPLATES, ids=lambda p: p.name)
@@ -364,6 +375,135 @@ def test_member_accounts_forward_what_the_central_rules_match(packaged: Packaged
     for rule in (iam, sts):
         assert [t["Arn"] for t in rule["Targets"]] == [{"Ref": "CentralEventBusArn"}]
         assert rule["Targets"][0]["RoleArn"] == {"Fn::GetAtt": "ForwardingRole.Arn"}
+
+
+# --- the deployment zip: bytecode, and the package imports on its own --------------------------------------
+
+# Run in a fresh interpreter without site (`-S`): the unzipped package first on sys.path, then a stand-in for
+# /var/runtime. Reports where app and its dependencies came from, and the top-level packages imported from
+# neither the package nor the standard library.
+IMPORT_APP = """
+import json, sys, sysconfig
+task, runtime = sys.argv[1], sys.argv[2]
+sys.path[:0] = [task, runtime]
+import app
+stdlib = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+outside = sorted({
+    name.partition(".")[0] for name, module in list(sys.modules.items())
+    if isinstance(getattr(module, "__file__", None), str) and not module.__file__.startswith((task, *stdlib))
+})
+files = {name: module.__file__ for name, module in sys.modules.items() if name in ("app", "chalicelib", "pydantic")}
+print(json.dumps({"app_name": app.app.app_name, "files": files, "outside": outside}))
+"""
+
+
+def unzip(packaged: Packaged, into: Path) -> list[str]:
+    with zipfile.ZipFile(packaged.zip) as archive:
+        archive.extractall(into)
+        return archive.namelist()
+
+
+def lambda_runtime_dir(into: Path) -> Path:
+    """What /var/runtime offers the app, linked from this venv's site-packages (not all of it: the venv also
+    holds the X-Ray SDK, which the app would pick up and Lambda does not have)."""
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    into.mkdir()
+    for name in LAMBDA_RUNTIME_PROVIDES:
+        for found in (site_packages / name, site_packages / f"{name}.py"):
+            if found.exists():
+                (into / found.name).symlink_to(found)
+    assert (into / "boto3").exists() and (into / "botocore").exists()
+    return into
+
+
+def import_app(task: Path, runtime: Path) -> dict[str, Any]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only
+        "LAMBDA_TASK_ROOT": str(task),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    command = [sys.executable, "-S", "-c", IMPORT_APP, str(task), str(runtime)]
+    done = subprocess.run(command, env=env, cwd=task, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_the_zip_ships_unchecked_hash_bytecode_for_the_lambda_runtime(packaged: Packaged) -> None:
+    # GIVEN the zip deploy.package wrote and the template's runtime
+    with zipfile.ZipFile(packaged.zip) as archive:
+        names = archive.namelist()
+        contents = {name: archive.read(name) for name in names if name.endswith((".py", ".pyc"))}
+    pycs = {name for name in names if name.endswith(".pyc")}
+    runtime = lambda_runtime(packaged.template)
+    assert runtime is not None and runtime.startswith("python3.")
+    if runtime != local_runtime():  # then no bytecode at all: never bytecode for another version
+        assert pycs == set()
+        assert packaged.bytecode.skipped
+        pytest.skip(f"this interpreter is {local_runtime()}, the Lambda runtime {runtime}")
+    # THEN app.py and the chalicelib modules have their .pyc beside them, as the import system names them
+    assert f"__pycache__/app.{TAG}.pyc" in pycs
+    assert f"chalicelib/iam/__pycache__/evaluate.{TAG}.pyc" in pycs
+    assert f"chalicelib/__pycache__/__init__.{TAG}.pyc" in pycs
+    # AND so does every importable module, the dependencies' included, and nothing else
+    sources = {name for name in names if name.endswith(".py") and not NOT_IMPORTED.search(name)}
+    assert packaged.bytecode.failed == ()
+    assert {importlib.util.cache_from_source(name) for name in sources} == pycs
+    assert packaged.bytecode.compiled == len(pycs) > 500
+    # AND each is hash-based and unchecked (bit 0 set, bit 1 clear), for this magic number and its own source
+    for source in sources:
+        header = contents[importlib.util.cache_from_source(source)][:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, source
+        assert header[8:16] == importlib.util.source_hash(contents[source]), source
+    # AND the rewritten zip is sorted, with the sizes reported
+    assert names == sorted(names)
+    assert packaged.bytecode.size_after == packaged.zip.stat().st_size > packaged.bytecode.size_before
+
+
+def test_bytecode_is_reproducible_and_never_for_another_runtime(packaged: Packaged, tmp_path: Path) -> None:
+    if packaged.bytecode.skipped:
+        pytest.skip(packaged.bytecode.skipped)
+    copied = shutil.copy(packaged.zip, tmp_path / "deployment.zip")
+    # WHEN the shipped zip goes through add_bytecode again THEN it comes out byte for byte the same
+    again = add_bytecode(Path(copied), packaged.bytecode.runtime)
+    assert again.compiled == packaged.bytecode.compiled
+    assert Path(copied).read_bytes() == packaged.zip.read_bytes()
+    # WHEN the template names another runtime THEN the zip is left alone, with the reason
+    other = add_bytecode(Path(copied), "python3.9")
+    assert other.compiled == 0 and other.skipped and "python3.9" in other.skipped
+    assert Path(copied).read_bytes() == packaged.zip.read_bytes()
+
+
+def test_app_imports_from_the_unzipped_package(packaged: Packaged, tmp_path: Path) -> None:
+    # GIVEN the zip unzipped as in /var/task, read-only style, with boto3 & co. from the venv as /var/runtime
+    task = tmp_path / "task"
+    names = unzip(packaged, task)
+    # WHEN a fresh interpreter imports app
+    result = import_app(task, lambda_runtime_dir(tmp_path / "runtime"))
+    # THEN the app, its library and its dependencies come from the package
+    assert result["app_name"] == "trustwatch"
+    assert set(result["files"]) == {"app", "chalicelib", "pydantic"}
+    for name, file in result["files"].items():
+        assert file.startswith(str(task)), (name, file)
+    # AND nothing else is needed than what the Lambda runtime provides
+    assert set(result["outside"]) <= LAMBDA_RUNTIME_PROVIDES, result["outside"]
+    # AND no bytecode was written beside the package (what a read-only /var/task gets)
+    assert sorted(str(p.relative_to(task)) for p in task.rglob("*") if p.is_file()) == sorted(names)
+
+
+def test_the_shipped_bytecode_is_what_runs(packaged: Packaged, tmp_path: Path) -> None:
+    if packaged.bytecode.skipped:
+        pytest.skip(packaged.bytecode.skipped)
+    # GIVEN the unzipped package whose sources for app and an imported module fail when executed (with new mtimes)
+    task = tmp_path / "task"
+    unzip(packaged, task)
+    for source in ("app.py", "chalicelib/iam/evaluate.py"):
+        (task / source).write_text("raise RuntimeError('the source ran, not the shipped bytecode')\n")
+    # WHEN a fresh interpreter imports app THEN it runs the unchecked-hash bytecode: the import succeeds
+    assert import_app(task, lambda_runtime_dir(tmp_path / "runtime"))["app_name"] == "trustwatch"
 
 
 # --- deploy.package's own post-checks ----------------------------------------------------------------------
