@@ -38,27 +38,54 @@ def request_for(
         raise InvalidRequestError(f"role {role_arn} is not in the loaded snapshots")
     if role.trust_policy is None:
         raise InvalidRequestError(f"the trust policy of {role.arn} could not be read: {role.trust_policy_error}")
-    caller, identity = _caller(inventory, principal, action)
-    gaps: list[str] = []
-    policies = _identity_policies(inventory, identity, gaps) if identity else ()
-    boundary = _boundary(inventory, identity, gaps) if identity else None
+    side = _caller_side(inventory, principal, action)
+    caller, identity = side.caller, side.identity
     org = inventory.organization
     caller_account, role_account = caller.account or "", Arn.parse(role.arn).account
+    defaults = {**side.context, **{f"aws:ResourceTag/{k}": v for k, v in role.tags}}
     request = AssumeRoleRequest(
         caller=caller,
         role_arn=role.arn,
         trust_policy=role.trust_policy,
         action=action,
-        identity_policies=policies,
-        permissions_boundary=boundary,
+        identity_policies=side.policies,
+        permissions_boundary=side.boundary,
         scps=org.scps.get(caller_account, ()),
         rcps=org.rcps.get(role_account, ()),
-        context=RequestContext(context or {}).with_defaults(_snapshot_context(inventory, caller, identity, role)),
+        context=RequestContext(context or {}).with_defaults(defaults),
         caller_in_management_account=caller_account == org.management_account_id,
         role_in_management_account=role_account == org.management_account_id,
         caller_is_service_linked_role=bool(identity and identity.path.startswith("/aws-service-role/")),
     )
-    return AssembledRequest(request, tuple(gaps))
+    return AssembledRequest(request, side.gaps)
+
+
+@dataclass(frozen=True, slots=True)
+class _CallerSide:
+    """Everything about the caller that does not depend on the role: assembled once per inventory."""
+
+    caller: Caller
+    identity: Identity | None
+    policies: tuple[NamedPolicy, ...]
+    boundary: tuple[NamedPolicy, ...] | None
+    gaps: tuple[str, ...]
+    context: dict[str, str | list[str]]
+
+
+def _caller_side(inventory: Inventory, principal: str, action: str) -> _CallerSide:
+    key = ("caller-side", principal, action)
+    cached = inventory.memo.get(key)
+    if isinstance(cached, _CallerSide):
+        return cached
+    caller, identity = _caller(inventory, principal, action)
+    gaps: list[str] = []
+    policies = _identity_policies(inventory, identity, gaps) if identity else ()
+    boundary = _boundary(inventory, identity, gaps) if identity else None
+    side = _CallerSide(
+        caller, identity, policies, boundary, tuple(gaps), _snapshot_context(inventory, caller, identity)
+    )
+    inventory.memo[key] = side
+    return side
 
 
 def _caller(inventory: Inventory, principal: str, action: str) -> tuple[Caller, Identity | None]:
@@ -111,10 +138,8 @@ def _boundary(inventory: Inventory, identity: Identity, gaps: list[str]) -> tupl
     return (NamedPolicy(identity.boundary_arn, found.document),)
 
 
-def _snapshot_context(
-    inventory: Inventory, caller: Caller, identity: Identity | None, role: Identity
-) -> dict[str, str | list[str]]:
-    keys: dict[str, str | list[str]] = {f"aws:ResourceTag/{k}": v for k, v in role.tags}
+def _snapshot_context(inventory: Inventory, caller: Caller, identity: Identity | None) -> dict[str, str | list[str]]:
+    keys: dict[str, str | list[str]] = {}
     if identity is not None:
         keys.update({f"aws:PrincipalTag/{k}": v for k, v in identity.tags})
     org = inventory.organization

@@ -94,6 +94,9 @@ class Inventory:
     def __init__(self, accounts: Iterable[Account], organization: Organization | None = None) -> None:
         self.accounts: dict[str, Account] = {a.account_id: a for a in accounts}
         self.organization = organization or Organization()
+        # What is derived from the loaded data, kept for the inventory's life (it is not changed once loaded):
+        # a caller's policies are assembled once, not once per role it is checked against.
+        self.memo: dict[tuple[str, ...], object] = {}
         self._role_by_name = {
             (acct.account_id, role.name.lower()): role
             for acct in self.accounts.values()
