@@ -46,6 +46,12 @@ def scheduled_rescan(event: CloudWatchEvent) -> dict[str, Any]:
     return service.rescan({"scheduled": True})
 
 
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="flush_outbox")
+def flush_outbox(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every 10 minutes: retry the notifications still queued in the outbox, even when no other handler runs."""
+    return service.rescan({"flush": True})
+
+
 @app.lambda_function(name="can_assume")
 def can_assume(event: Any, context: Any) -> dict[str, Any]:
     """Direct invocation: one case or a list of cases (assume-role-vectors format) → decisions."""

@@ -9,6 +9,7 @@ PyPI; later runs reuse Chalice's cache in ``.chalice/deployments``.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import fnmatch
 import importlib.util
 import json
@@ -27,7 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
-from chalicelib.state.dynamo import TABLE_SCHEMA
+from chalicelib.notify.base import CLAIM_LEASE
+from chalicelib.state.dynamo import OUTBOX_PK, TABLE_SCHEMA
 from deploy.package import NOT_IMPORTED, Bytecode, add_bytecode, lambda_runtime, local_runtime, package, problems
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -44,9 +46,12 @@ FUNCTIONS = {  # Chalice's logical id -> the function name in app.py
     "OnAuditorChange": "on_auditor_change",
     "Rescan": "rescan",
     "ScheduledRescan": "scheduled_rescan",
+    "FlushOutbox": "flush_outbox",
     "CanAssume": "can_assume",
 }
 AUDITING = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", "Rescan", "ScheduledRescan")
+NOTIFYING = (*AUDITING, "FlushOutbox")  # the topic, the Slack secret, the configuration and the outbox
+SCHEDULED = {"ScheduledRescan": "rate(1 day)", "FlushOutbox": "rate(10 minutes)"}
 READING_ACCOUNTS = ("OnIamChange", "OnRoleAssumption", "Rescan", "ScheduledRescan")
 SEVERITIES = {"critical", "high", "medium", "low", "info"}
 ACCOUNT = "111122223333"
@@ -187,7 +192,7 @@ def test_assume_role_rule_receives_read_only_management_events(packaged: Package
     assert packaged.rule("OnRoleAssumption")["State"] == READ_ONLY_STATE
 
 
-@pytest.mark.parametrize("function", ["OnIamChange", "OnAuditorChange", "ScheduledRescan"])
+@pytest.mark.parametrize("function", ["OnIamChange", "OnAuditorChange", *SCHEDULED])
 def test_other_rules_stay_plain_enabled(packaged: Packaged, function: str) -> None:
     # Write events and the schedule need no read-only events; that state would only add cost.
     assert packaged.rule(function).get("State", "ENABLED") == "ENABLED"
@@ -271,20 +276,59 @@ def test_policies_reach_the_resources_each_function_uses(packaged: Packaged, fun
     parameter = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{packaged.env('Rescan')['TRUSTWATCH_CONFIG_PARAMETER']}"
     audit_role = "arn:aws:iam::444455556666:role/TrustwatchAudit"
     document = policy_file(function)
-    audits = function in AUDITING
-    # THEN the auditing functions reach them, can_assume reaches nothing but its logs
+    audits, notifies = function in AUDITING, function in NOTIFYING
+    # THEN the auditing functions reach them, flush_outbox only the outbox's calls, can_assume nothing but its logs
     assert allows(document, "dynamodb:TransactWriteItems", table) is False  # not an IAM action: per-item ones are
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"):
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"):
         assert allows(document, action, table) is audits, action
-    assert allows(document, "dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other") is False
-    assert allows(document, "sns:Publish", topic) is audits
+    for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):  # what the outbox calls
+        assert allows(document, action, table) is notifies, action
+    assert allows(document, "dynamodb:Query", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other") is False
+    assert allows(document, "sns:Publish", topic) is notifies
     assert allows(document, "sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:other") is False
-    assert allows(document, "secretsmanager:GetSecretValue", secret) is audits
-    assert allows(document, "ssm:GetParameter", parameter) is audits
+    assert allows(document, "secretsmanager:GetSecretValue", secret) is notifies
+    assert allows(document, "ssm:GetParameter", parameter) is notifies
     assert allows(document, "sts:AssumeRole", audit_role) is (function in READING_ACCOUNTS)
     assert allows(document, "sts:AssumeRole", "arn:aws:iam::444455556666:role/Admin") is False
     assert allows(document, "iam:GetAccountAuthorizationDetails", "*") is (function in READING_ACCOUNTS)
     assert allows(document, "organizations:ListAccounts", "*") is (function in ("Rescan", "ScheduledRescan"))
+
+
+def test_the_outbox_flusher_publishes_and_uses_the_outbox_but_reads_no_account(packaged: Packaged) -> None:
+    # GIVEN flush_outbox's role as packaged: it only retries queued notifications
+    (document,) = [doc for name, doc in role_policies(packaged) if name == "FlushOutboxRole"]
+    granted = {action for statement in statements(document) for action in actions(statement)}
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/trustwatch-{packaged.stage}-state"
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:trustwatch-{packaged.stage}-findings"
+    # THEN it can publish, and make the outbox's item calls on the state table
+    assert allows(document, "sns:Publish", topic)
+    for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert allows(document, action, table), action
+    # AND only in the outbox's partition, not on the finding records, nor through an index
+    (table_statement,) = [s for s in statements(document) if any(a.startswith("dynamodb:") for a in actions(s))]
+    assert table_statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OUTBOX_PK]}}
+    assert not allows(document, "dynamodb:Query", f"{table}/index/any")
+    # AND it holds no IAM read, no sts:AssumeRole (nor any STS call) and no Organizations call
+    assert [a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))] == []
+    assert not allows(document, "sts:AssumeRole", "arn:aws:iam::444455556666:role/TrustwatchAudit")
+    assert not allows(document, "iam:GetAccountAuthorizationDetails", "*")
+    # AND nothing beyond its logs, traces, the outbox, the topic, the Slack secret and the configuration
+    assert granted == {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "sns:Publish",
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameter",
+    }
+    # AND it finishes well within its schedule and the outbox's claim lease (which must outlive a retrier)
+    function = packaged.resources["FlushOutbox"]["Properties"]
+    assert dt.timedelta(seconds=function["Timeout"]) < min(CLAIM_LEASE, dt.timedelta(minutes=10))
 
 
 def test_the_audit_role_trusts_exactly_the_lambda_roles(packaged: Packaged) -> None:
@@ -317,7 +361,7 @@ def test_every_function_has_the_environment_it_needs(packaged: Packaged) -> None
         assert env["POWERTOOLS_SERVICE_NAME"] == "trustwatch"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Trustwatch"
         assert env["POWERTOOLS_LOG_LEVEL"]
-    for function in AUDITING:
+    for function in NOTIFYING:
         env = packaged.env(function)
         assert env["TRUSTWATCH_TABLE"] == {"Ref": "StateTable"}, function
         assert env["TRUSTWATCH_TOPIC_ARN"] == {"Ref": "FindingsTopic"}, function
@@ -336,6 +380,9 @@ def test_functions_and_rules_are_named_after_the_stack(packaged: Packaged) -> No
     for function in ("OnIamChange", "OnRoleAssumption", "OnAuditorChange"):
         rule_name = packaged.rule(function)["RuleName"]
         assert rule_name == {"Fn::Sub": f"${{AWS::StackName}}-{FUNCTIONS[function]}-event"}
+    for function, rate in SCHEDULED.items():  # a schedule's rule takes `Name`, not `RuleName`
+        assert packaged.rule(function)["Schedule"] == rate
+        assert packaged.rule(function)["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-{FUNCTIONS[function]}-event"}
 
 
 def test_prod_is_hardened(packaged: Packaged) -> None:
@@ -345,6 +392,7 @@ def test_prod_is_hardened(packaged: Packaged) -> None:
         assert len(log_groups) == len(FUNCTIONS)
         assert all(group["Properties"]["RetentionInDays"] >= 30 for group in log_groups)
         assert packaged.resources["ScheduledRescan"]["Properties"]["ReservedConcurrentExecutions"] == 1
+        assert packaged.resources["FlushOutbox"]["Properties"]["ReservedConcurrentExecutions"] == 1
         assert packaged.resources["OnIamChange"]["Properties"]["Tracing"] == "Active"
     else:
         assert log_groups == []

@@ -1,0 +1,116 @@
+"""`flush_outbox`, the 10-minute schedule that retries queued notifications, through Chalice's test client.
+
+Same stand as test_handlers.py: moto's HTTP server with the seed accounts and the auditor's resources, the
+Slack stand-in and SNS→SQS. The flush runs in a container of its own, as a separate Lambda function does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import wiring
+from chalicelib.notify.base import RETRY_FIRST
+from tests.integration import test_handlers as handlers
+from tests.integration.test_handlers import Stand, event, invoke, rescan_seed_accounts
+
+stand = handlers.stand  # the fixture
+POLICY = Path(__file__).resolve().parents[2] / ".chalice" / "policy-flush_outbox.json"
+EVERY = dt.timedelta(minutes=10)  # the schedule in app.py
+
+
+def flush_outbox() -> dict[str, Any]:
+    """One scheduled run of flush_outbox, with the event EventBridge sends."""
+    with Client(app, stage_name="dev") as client:
+        scheduled = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+        scheduled["version"] = "0"  # Chalice generates int 0; EventBridge sends "0"
+        summary: dict[str, Any] = client.lambda_.invoke("flush_outbox", scheduled).payload
+    return summary
+
+
+def slack_delivered(stand: Stand) -> list[str]:
+    return [json.dumps(p.body, sort_keys=True) for p in stand.slack.posts if p.status == 200]
+
+
+def policy_actions() -> set[str]:
+    document = json.loads(POLICY.read_text())
+    return {action for statement in document["Statement"] for action in statement["Action"]}
+
+
+def test_flush_outbox_delivers_what_a_slack_outage_queued(stand: Stand, monkeypatch: pytest.MonkeyPatch) -> None:
+    rescan_seed_accounts()
+    stand.slack.reset()
+    stand.sns_messages()
+    # GIVEN Slack down (500, Retry-After 0 keeps the retries fast) while on_iam_change reports new findings
+    stand.slack.fail_next(500, times=50, retry_after=0)
+    summary = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    new = summary["changes"]["new"]
+    assert new >= 2 and slack_delivered(stand) == []
+    assert len(stand.sns_messages()) == new  # SNS took its share at once
+    # AND Slack back, with no other invocation coming
+    stand.slack.reset()
+
+    # GIVEN flush_outbox's own container (a fresh wiring) that records every AWS call it makes, reads no account,
+    # and runs at the times the schedule fires
+    monkeypatch.setattr(wiring, "_current", None)
+    container = wiring.current()
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:  # params: the serialized request
+        action = f"{model.service_model.signing_name}:{model.name}"
+        calls.append((action, json.loads(params["body"]) if action.startswith("dynamodb:") else {}))
+
+    container.session.events.register("before-call", record)  # before any client exists: all of them see it
+
+    def no_account_reads(*_: Any) -> Any:
+        raise AssertionError("flush_outbox must read no account: its role holds no IAM read")
+
+    now = dt.datetime.now(dt.UTC)
+    clock = [now]
+    monkeypatch.setattr(container.auditor, "clock", lambda: clock[0])
+    monkeypatch.setattr(container.auditor, "load", no_account_reads)
+    monkeypatch.setattr(container.auditor, "load_recent", no_account_reads)
+
+    # WHEN it runs at once
+    first = flush_outbox()
+    # THEN what was queued without a failed attempt goes out; the one whose attempt failed waits for its backoff
+    assert wiring.current() is container  # the handler ran in the container set up above
+    assert first["action"] == "flush outbox" and first["errors"] == [] and first["changes"] == {}
+    assert len(first["delivery"]["slack"]["delivered"]) == new - 1
+    assert len(slack_delivered(stand)) == new - 1
+    assert len(container.store.pending(channel="slack")) == 1
+
+    # WHEN it runs again, on the next tick of its schedule (well past the 1-minute backoff)
+    assert EVERY > RETRY_FIRST
+    clock[0] = now + EVERY
+    second = flush_outbox()
+    # THEN the last message goes out too: every finding reached Slack exactly once, and the outbox is empty
+    assert [d["retry"] for d in second["delivery"]["slack"]["delivered"]] == [True]
+    delivered = slack_delivered(stand)
+    assert len(delivered) == len(set(delivered)) == new
+    assert container.store.pending() == []
+    # AND nothing went to SNS again (it had taken every message the first time)
+    assert stand.sns_messages() == []
+
+    # AND every AWS call it made is one its role allows, and the table calls stayed in the outbox partition
+    made = {action for action, _ in calls}
+    assert made >= {"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"}
+    assert "secretsmanager:GetSecretValue" in made  # the webhook URL, read by this container itself
+    assert made <= policy_actions(), made - policy_actions()
+    for action, body in calls:
+        if action.startswith("dynamodb:"):
+            key = body.get("Key") or {"pk": body["ExpressionAttributeValues"][":pk"]}
+            assert key["pk"] == {"S": "OUTBOX"}, (action, body)
+
+
+def test_flush_outbox_with_nothing_queued_sends_nothing(stand: Stand) -> None:
+    summary = flush_outbox()
+    assert summary["action"] == "flush outbox" and summary["errors"] == []
+    assert all(c == {"delivered": [], "queued": [], "below_threshold": 0} for c in summary["delivery"].values())
+    assert stand.slack.posts == [] and stand.sns_messages() == []
