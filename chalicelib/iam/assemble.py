@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.iam.arn import Arn
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.entities import Identity, Inventory, NamedPolicy, User
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.principal import Caller, CallerKind, caller_from_principal
-from chalicelib.iam.request import ASSUME_ROLE, AssumeRoleRequest
+from .arn import Arn
+from .context import RequestContext
+from .entities import Identity, Inventory, NamedPolicy, User
+from .errors import InvalidRequestError
+from .principal import Caller, CallerKind, caller_from_principal
+from .request import ASSUME_ROLE, AssumeRoleRequest
 
 
 @dataclass(frozen=True, slots=True)

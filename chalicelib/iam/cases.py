@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.iam.arn import Arn
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.entities import NamedPolicy, PolicyLevel
-from chalicelib.iam.errors import ArnError, InvalidRequestError, PolicyParseError
-from chalicelib.iam.policy import parse_policy
-from chalicelib.iam.principal import caller_from_principal
-from chalicelib.iam.request import AssumeRoleRequest
+from .arn import Arn
+from .context import RequestContext
+from .entities import NamedPolicy, PolicyLevel
+from .errors import ArnError, InvalidRequestError, PolicyParseError
+from .policy import parse_policy
+from .principal import caller_from_principal
+from .request import AssumeRoleRequest
 
 
 class _NamedPolicyCase(BaseModel):

@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.operators import (
+from .context import RequestContext
+from .operators import (
     BaseOperator,
     Operator,
     UndecidableValueError,
@@ -22,7 +22,7 @@ from chalicelib.iam.operators import (
     policy_pattern,
     unescape,
 )
-from chalicelib.iam.policy import Condition
+from .policy import Condition
 
 _FIXED_KEYS = (
     "aws:PrincipalArn aws:PrincipalAccount aws:PrincipalOrgID aws:PrincipalOrgPaths "

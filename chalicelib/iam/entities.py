@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from chalicelib.iam.arn import Arn, try_parse
-from chalicelib.iam.policy import PolicyDocument
+from .arn import Arn, try_parse
+from .policy import PolicyDocument
 
 
 @dataclass(frozen=True, slots=True)

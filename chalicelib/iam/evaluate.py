@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.entities import NamedPolicy
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.principal import DIRECT_GRANTS, CallerKind, MatchClass
-from chalicelib.iam.request import (
+from .context import RequestContext
+from .entities import NamedPolicy
+from .errors import InvalidRequestError
+from .principal import DIRECT_GRANTS, CallerKind, MatchClass
+from .request import (
     ASSUME_ROLE_WITH_SAML,
     ASSUME_ROLE_WITH_WEB_IDENTITY,
     MAX_CHAINED_DURATION,
@@ -23,7 +23,7 @@ from chalicelib.iam.request import (
     derived_context,
     required_actions,
 )
-from chalicelib.iam.statements import Miss, StatementHit, check_policy
+from .statements import Miss, StatementHit, check_policy
 
 
 class DecisionKind(StrEnum):

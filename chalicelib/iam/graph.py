@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chalicelib.iam.entities import Inventory
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.graph_edges import Edge, EdgeFinder
+from .entities import Inventory
+from .errors import InvalidRequestError
+from .graph_edges import Edge, EdgeFinder
 
 DEFAULT_MAX_DEPTH = 5
 

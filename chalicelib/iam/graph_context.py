@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from chalicelib.iam.context import MULTIVALUED_KEYS
-from chalicelib.iam.operators import Operator, parse_operator
-from chalicelib.iam.policy import Condition, Statement
+from .context import MULTIVALUED_KEYS
+from .operators import Operator, parse_operator
+from .policy import Condition, Statement
 
 KeyFilter = Callable[[str], bool]
 

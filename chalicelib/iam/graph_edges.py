@@ -16,18 +16,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chalicelib.iam.arn import Arn, try_parse
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.entities import Inventory, NamedPolicy, Organization, Role
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.evaluate import can_assume
-from chalicelib.iam.graph_context import HopContext, environment, hop_context, is_caller_chosen, is_principal_key
-from chalicelib.iam.graph_index import IdentityIndex, RoleTrust, TrustIndex, covers, group_by_patterns
-from chalicelib.iam.policy import parse_policy
-from chalicelib.iam.principal import Caller, CallerKind, caller_from_principal
-from chalicelib.iam.request import ASSUME_ROLE, AssumeRoleRequest, derived_context
-from chalicelib.iam.wildcard import arn_matches
+from .arn import Arn, try_parse
+from .assemble import request_for
+from .context import RequestContext
+from .entities import Inventory, NamedPolicy, Organization, Role
+from .errors import InvalidRequestError
+from .evaluate import can_assume
+from .graph_context import HopContext, environment, hop_context, is_caller_chosen, is_principal_key
+from .graph_index import IdentityIndex, RoleTrust, TrustIndex, covers, group_by_patterns
+from .policy import parse_policy
+from .principal import Caller, CallerKind, caller_from_principal
+from .request import ASSUME_ROLE, AssumeRoleRequest, derived_context
+from .wildcard import arn_matches
 
 OUTSIDE_IDENTITY = NamedPolicy(
     "(not loaded: the caller's own account is assumed to allow it)",

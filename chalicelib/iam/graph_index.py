@@ -15,12 +15,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from chalicelib.iam.arn import Arn, account_root_arn, is_account_id, try_parse
-from chalicelib.iam.entities import Identity, Inventory, Role, User
-from chalicelib.iam.policy import PolicyDocument, Statement
-from chalicelib.iam.principal import unique_id_kind
-from chalicelib.iam.request import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY
-from chalicelib.iam.wildcard import any_action_matches, arn_matches
+from .arn import Arn, account_root_arn, is_account_id, try_parse
+from .entities import Identity, Inventory, Role, User
+from .policy import PolicyDocument, Statement
+from .principal import unique_id_kind
+from .request import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY
+from .wildcard import any_action_matches, arn_matches
 
 
 def covers(statement: Statement, action: str) -> bool:

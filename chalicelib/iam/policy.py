@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chalicelib.iam.errors import PolicyParseError
+from .errors import PolicyParseError
 
 VERSION_2012 = "2012-10-17"
 VERSION_2008 = "2008-10-17"

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.iam.arn import Arn, is_account_id, try_parse
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.policy import Principal
+from .arn import Arn, is_account_id, try_parse
+from .errors import InvalidRequestError
+from .policy import Principal
 
 WEB_IDENTITY_PROVIDERS = frozenset(
     {"cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com", "www.amazon.com"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.iam.arn import Arn
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.entities import NamedPolicy, PolicyLevel
-from chalicelib.iam.policy import PolicyDocument
-from chalicelib.iam.principal import Caller, CallerKind
+from .arn import Arn
+from .context import RequestContext
+from .entities import NamedPolicy, PolicyLevel
+from .policy import PolicyDocument
+from .principal import Caller, CallerKind
 
 ASSUME_ROLE = "sts:AssumeRole"
 ASSUME_ROLE_WITH_SAML = "sts:AssumeRoleWithSAML"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chalicelib.iam.condition import ConditionResult, evaluate_conditions, substitute_variables
-from chalicelib.iam.context import RequestContext
-from chalicelib.iam.policy import PolicyDocument, Statement
-from chalicelib.iam.principal import Caller, MatchClass, PrincipalMatch, match_principal
-from chalicelib.iam.wildcard import any_action_matches, arn_matches
+from .condition import ConditionResult, evaluate_conditions, substitute_variables
+from .context import RequestContext
+from .policy import PolicyDocument, Statement
+from .principal import Caller, MatchClass, PrincipalMatch, match_principal
+from .wildcard import any_action_matches, arn_matches
 
 
 @dataclass(frozen=True, slots=True)

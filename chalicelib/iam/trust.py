@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.iam.arn import is_account_id, try_parse
-from chalicelib.iam.policy import PolicyDocument, Statement
-from chalicelib.iam.principal import unique_id_kind
+from .arn import is_account_id, try_parse
+from .policy import PolicyDocument, Statement
+from .principal import unique_id_kind
 
 _AWS_PRINCIPAL_TYPES = {
     ("iam", "root"),

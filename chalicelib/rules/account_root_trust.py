@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.iam.arn import account_root_arn
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import PrincipalKind
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
+from ..iam.arn import account_root_arn
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import PrincipalKind
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
 
 META = RuleMeta(
     id="account-root-trust",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from chalicelib.rules.context import RoleTarget
-from chalicelib.rules.grants import POSITIVE, Grant, Operator, PrincipalKind, null_guarded
+from .context import RoleTarget
+from .grants import POSITIVE, Grant, Operator, PrincipalKind, null_guarded
 
 AWS_KINDS = frozenset(
     {PrincipalKind.WILDCARD, PrincipalKind.ACCOUNT, PrincipalKind.USER, PrincipalKind.ROLE, PrincipalKind.SESSION}

@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from chalicelib.iam.condition import is_known_key, is_known_operator
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
+from ..iam.condition import is_known_key, is_known_operator
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .registry_types import RoleRule, RuleMeta, Scope
 
 if TYPE_CHECKING:
-    from chalicelib.rules.engine import ErrorRecord
+    from .engine import ErrorRecord
 
 META = RuleMeta(
     id="audit-error",

@@ -23,18 +23,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.entities import Group, Identity, Inventory, NamedPolicy
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.evaluate import can_assume
-from chalicelib.iam.policy import Statement
-from chalicelib.iam.request import ASSUME_ROLE
-from chalicelib.iam.wildcard import arn_matches, glob_matches
-from chalicelib.rules.context import AuditContext
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import covered_apis, positive_values
-from chalicelib.rules.registry_types import InventoryRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict
+from ..iam.assemble import request_for
+from ..iam.entities import Group, Identity, Inventory, NamedPolicy
+from ..iam.errors import InvalidRequestError
+from ..iam.evaluate import can_assume
+from ..iam.policy import Statement
+from ..iam.request import ASSUME_ROLE
+from ..iam.wildcard import arn_matches, glob_matches
+from .context import AuditContext
+from .findings import Finding, Severity
+from .grants import covered_apis, positive_values
+from .registry_types import InventoryRule, RuleMeta, Scope
+from .remediation import show, statement_dict
 
 META = RuleMeta(
     id="broad-assume-permission",

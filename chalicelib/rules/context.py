@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from chalicelib.config import Config
-from chalicelib.iam.arn import Arn
-from chalicelib.iam.entities import Inventory, Organization, Role
-from chalicelib.iam.graph import AssumeGraph, build_graph
-from chalicelib.iam.policy import PolicyDocument
-from chalicelib.rules.findings import Finding, fingerprint
-from chalicelib.rules.grants import Grant, trust_grants
-from chalicelib.rules.registry_types import RuleMeta
-from chalicelib.rules.trustmodel import TrustModel
+from ..config import Config
+from ..iam.arn import Arn
+from ..iam.entities import Inventory, Organization, Role
+from ..iam.graph import AssumeGraph, build_graph
+from ..iam.policy import PolicyDocument
+from .findings import Finding, fingerprint
+from .grants import Grant, trust_grants
+from .registry_types import RuleMeta
+from .trustmodel import TrustModel
 
 
 @dataclass(frozen=True)

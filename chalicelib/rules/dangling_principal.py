@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.iam.policy import Statement
-from chalicelib.iam.principal import is_unique_id, unique_id_kind
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict
+from ..iam.policy import Statement
+from ..iam.principal import is_unique_id, unique_id_kind
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict
 
 META = RuleMeta(
     id="dangling-principal",

@@ -14,15 +14,15 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.config import Config, Suppression
-from chalicelib.iam.entities import Inventory
-from chalicelib.iam.policy import PolicyDocument
-from chalicelib.rules import audit_error
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Suppressed
-from chalicelib.rules.privilege import privilege_reason
-from chalicelib.rules.registry import RULES
-from chalicelib.rules.registry_types import InventoryRule, RoleRule, Rule
+from ..config import Config, Suppression
+from ..iam.entities import Inventory
+from ..iam.policy import PolicyDocument
+from . import audit_error
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Suppressed
+from .privilege import privilege_reason
+from .registry import RULES
+from .registry_types import InventoryRule, RoleRule, Rule
 
 _R = TypeVar("_R", RoleRule, InventoryRule)
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.iam.arn import is_account_id, try_parse
-from chalicelib.iam.policy import Condition, PolicyDocument, Statement
-from chalicelib.iam.principal import is_unique_id
-from chalicelib.iam.request import API_ACTIONS
-from chalicelib.iam.wildcard import any_action_matches
+from ..iam.arn import is_account_id, try_parse
+from ..iam.policy import Condition, PolicyDocument, Statement
+from ..iam.principal import is_unique_id
+from ..iam.request import API_ACTIONS
+from ..iam.wildcard import any_action_matches
 
 WHO_KEYS = frozenset(
     {"aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:userid",

@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.iam.arn import account_root_arn, is_account_id, try_parse
-from chalicelib.iam.policy import Statement
-from chalicelib.iam.trust import TrustProblem, trust_policy_problems
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
+from ..iam.arn import account_root_arn, is_account_id, try_parse
+from ..iam.policy import Statement
+from ..iam.trust import TrustProblem, trust_policy_problems
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
 
 META = RuleMeta(
     id="invalid-trust-policy",

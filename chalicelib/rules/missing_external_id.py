@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.rules.accounts import concrete_external_ids, describe_grants, grants_by_account
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
-from chalicelib.rules.trustmodel import AccountClass
+from .accounts import concrete_external_ids, describe_grants, grants_by_account
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
+from .trustmodel import AccountClass
 
 META = RuleMeta(
     id="missing-external-id",

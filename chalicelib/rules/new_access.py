@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.iam.policy import PolicyDocument
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import Grant, PrincipalKind, trust_grants
-from chalicelib.rules.registry_types import RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict
+from ..iam.policy import PolicyDocument
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import Grant, PrincipalKind, trust_grants
+from .registry_types import RuleMeta, Scope
+from .remediation import show, statement_dict
 
 META = RuleMeta(
     id="new-access",

@@ -35,14 +35,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.iam.arn import try_parse
-from chalicelib.iam.policy import Condition, PolicyDocument
-from chalicelib.iam.request import ASSUME_ROLE_WITH_WEB_IDENTITY
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import Grant, Operator, PrincipalKind, covered_apis
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
+from ..iam.arn import try_parse
+from ..iam.policy import Condition, PolicyDocument
+from ..iam.request import ASSUME_ROLE_WITH_WEB_IDENTITY
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import Grant, Operator, PrincipalKind, covered_apis
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
 
 META = RuleMeta(
     id="oidc-unrestricted-subject",

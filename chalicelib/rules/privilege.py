@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib.iam.entities import Inventory, NamedPolicy, Role
-from chalicelib.iam.policy import Statement
-from chalicelib.iam.wildcard import any_action_matches
+from ..iam.entities import Inventory, NamedPolicy, Role
+from ..iam.policy import Statement
+from ..iam.wildcard import any_action_matches
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 # Any one of these lets the holder rewrite IAM policies, which is administrator access with extra steps.

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.rules.accounts import concrete_external_ids
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import PrincipalKind
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
+from .accounts import concrete_external_ids
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import PrincipalKind
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
 
 META = RuleMeta(
     id="public-trust",

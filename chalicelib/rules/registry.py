@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.rules import (
+from . import (
     account_root_trust,
     audit_error,
     broad_assume_permission,
@@ -18,7 +18,7 @@ from chalicelib.rules import (
     trust_bypasses_caller_policy,
     untrusted_account,
 )
-from chalicelib.rules.registry_types import Rule, RuleMeta
+from .registry_types import Rule, RuleMeta
 
 RULES: tuple[Rule, ...] = (
     public_trust.RULE,

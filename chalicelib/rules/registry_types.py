@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from chalicelib.rules.findings import Finding, Severity
+from .findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from chalicelib.rules.context import AuditContext, RoleTarget
+    from .context import AuditContext, RoleTarget
 
 
 class Scope(StrEnum):

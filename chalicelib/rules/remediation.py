@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.iam.policy import PolicyDocument, Principal, Statement
+from ..iam.policy import PolicyDocument, Principal, Statement
 
 
 def statement_dict(statement: Statement) -> dict[str, Any]:

@@ -4,9 +4,9 @@ auditor-tampering. Pure: the auditor hands in what it observed and what the inve
 
 from __future__ import annotations
 
-from chalicelib.rules.context import AuditContext
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry_types import RuleMeta, Scope
+from .context import AuditContext
+from .findings import Finding, Severity
+from .registry_types import RuleMeta, Scope
 
 UNEXPECTED_ASSUMPTION = RuleMeta(
     id="unexpected-assumption",

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.iam.arn import is_account_id, try_parse
-from chalicelib.iam.graph import Reach
-from chalicelib.rules.accounts import grants_by_account
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import PrincipalKind
-from chalicelib.rules.registry_types import InventoryRule, RuleMeta, Scope
+from ..iam.arn import is_account_id, try_parse
+from ..iam.graph import Reach
+from .accounts import grants_by_account
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import PrincipalKind
+from .registry_types import InventoryRule, RuleMeta, Scope
 
 META = RuleMeta(
     id="transitive-external-access",

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.errors import InvalidRequestError
-from chalicelib.iam.evaluate import can_assume, identity_grant
-from chalicelib.iam.request import ASSUME_ROLE
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import Grant, PrincipalKind
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.remediation import show, statement_dict, with_condition
+from ..iam.assemble import request_for
+from ..iam.errors import InvalidRequestError
+from ..iam.evaluate import can_assume, identity_grant
+from ..iam.request import ASSUME_ROLE
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import Grant, PrincipalKind
+from .registry_types import RoleRule, RuleMeta, Scope
+from .remediation import show, statement_dict, with_condition
 
 META = RuleMeta(
     id="trust-bypasses-caller-policy",

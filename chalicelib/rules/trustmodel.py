@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.config import Config
-from chalicelib.iam.entities import Organization
+from ..config import Config
+from ..iam.entities import Organization
 
 
 class AccountClass(StrEnum):

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.rules.accounts import describe_grants, grants_by_account
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.grants import PrincipalKind
-from chalicelib.rules.registry_types import RoleRule, RuleMeta, Scope
-from chalicelib.rules.trustmodel import AccountClass
+from .accounts import describe_grants, grants_by_account
+from .context import AuditContext, RoleTarget
+from .findings import Finding, Severity
+from .grants import PrincipalKind
+from .registry_types import RoleRule, RuleMeta, Scope
+from .trustmodel import AccountClass
 
 META = RuleMeta(
     id="untrusted-account",
