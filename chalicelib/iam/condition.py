@@ -227,18 +227,19 @@ def _holds(
     operator: Operator, base: BaseOperator, request: tuple[str, ...] | None, policy: tuple[str | None, ...]
 ) -> bool:
     if not request:
-        return _holds_when_absent(operator, base)
+        return holds_when_absent(operator)
     # Every request value is compared so that an unreadable one is reported, not skipped.
     results = [_value_holds(base, value, policy) for value in request]
     return any(results) if operator.set_kind == "ForAnyValue" else all(results)
 
 
-def _holds_when_absent(operator: Operator, base: BaseOperator) -> bool:
+def holds_when_absent(operator: Operator) -> bool:
+    """Whether a clause (other than ``Null``) holds when its key is absent from the request."""
     if operator.set_kind == "ForAllValues" or operator.if_exists:
         return True
-    if operator.set_kind == "ForAnyValue":
+    if operator.set_kind == "ForAnyValue" or operator.base is None:
         return False
-    return base.negated
+    return operator.base.negated
 
 
 def _value_holds(base: BaseOperator, request: str, policy: tuple[str | None, ...]) -> bool:

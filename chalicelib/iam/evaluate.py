@@ -125,7 +125,7 @@ def _decide(request: AssumeRoleRequest, action: str, context: RequestContext) ->
     missing_scp = _scp_without_allow(request, action, context, trace)
     if missing_scp is not None:
         return trace.done(DecisionKind.IMPLICIT_DENY, missing_scp)
-    results = list(_trust_results(request, action, context, effect="Allow"))
+    results = _trust_results(request, action, context, effect="Allow")
     trace.note(results)
     hits = [r for r in results if isinstance(r, StatementHit)]
     if not hits:

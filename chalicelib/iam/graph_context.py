@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from .condition import holds_when_absent
 from .context import MULTIVALUED_KEYS
-from .operators import Operator, parse_operator
+from .operators import parse_operator
 from .policy import Condition, Statement
 
 KeyFilter = Callable[[str], bool]
@@ -107,7 +108,7 @@ def _choose(condition: Condition, *, holds: bool) -> tuple[str | list[str], str]
         if ("false" in (v.lower() for v in condition.values)) != holds:
             return None
         return "set-by-caller", f"requires {condition.key} to be set"
-    if _holds_when_absent(operator) == holds:
+    if holds_when_absent(operator) == holds:
         return None
     # The positive form of the operator; a Deny on a negated operator is avoided by matching its values.
     name = condition.operator.rpartition(":")[2].removesuffix("IfExists")
@@ -120,11 +121,6 @@ def _choose(condition: Condition, *, holds: bool) -> tuple[str | list[str], str]
         return None
     multi = operator.set_kind != "" or condition.key.lower() in MULTIVALUED_KEYS
     return ([value] if multi else value), _words(condition, positive, value, match)
-
-
-def _holds_when_absent(operator: Operator) -> bool:
-    base = operator.base
-    return operator.set_kind == "ForAllValues" or operator.if_exists or (base is not None and base.negated)
 
 
 def _matching_value(name: str, policy_values: Sequence[str]) -> str | None:

@@ -23,10 +23,11 @@ from .entities import Inventory, NamedPolicy, Organization, Role
 from .errors import InvalidRequestError
 from .evaluate import can_assume
 from .graph_context import HopContext, environment, hop_context, is_caller_chosen, is_principal_key
-from .graph_index import IdentityIndex, RoleTrust, TrustIndex, covers, group_by_patterns
+from .graph_index import IdentityIndex, RoleTrust, TrustIndex, group_by_patterns
 from .policy import parse_policy
 from .principal import Caller, CallerKind, caller_from_principal
 from .request import ASSUME_ROLE, AssumeRoleRequest, derived_context
+from .statements import covers
 from .wildcard import arn_matches
 
 OUTSIDE_IDENTITY = NamedPolicy(
@@ -70,14 +71,14 @@ class EdgeFinder:
 
     def candidates(self, trust: RoleTrust) -> set[str]:
         """Loaded principals the trust policy can admit and, where they need it, their own policies allow."""
-        role = trust.role
+        role, role_account = trust.role, trust.role.account_id
         found: set[str] = set()
         for grant in trust.grants:
             for principal in grant.direct:
-                if _account(principal) == role.account_id or self.identities.may_allow(principal, role.arn):
+                if _account(principal) == role_account or self.identities.may_allow(principal, role.arn):
                     found.add(principal)
             for account in self.inventory.accounts if grant.anyone else grant.accounts:
-                if grant.anyone and account == role.account_id:
+                if grant.anyone and account == role_account:
                     found.update(self.trusts.principals_of(account))  # "*" grants its own account directly
                 else:
                     found.update(self._allowed_by_identity(account, role.arn))

@@ -19,15 +19,9 @@ from .arn import Arn, account_root_arn, is_account_id, try_parse
 from .entities import Identity, Inventory, Role, User
 from .policy import PolicyDocument, Statement
 from .principal import unique_id_kind
-from .request import ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY
-from .wildcard import any_action_matches, arn_matches
-
-
-def covers(statement: Statement, action: str) -> bool:
-    """Does the statement's Action (or NotAction) element cover ``action``?"""
-    if statement.action is not None:
-        return any_action_matches(statement.action, action)
-    return not any_action_matches(statement.not_action or (), action)
+from .request import API_ACTIONS, ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY
+from .statements import covers
+from .wildcard import arn_matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +102,11 @@ class TrustIndex:
         document = role.trust_policy
         if document is None:
             return None
+        partition = Arn.parse(role.arn).partition
         grants = [
-            self._grant(i, s, Arn.parse(role.arn).partition)
+            self._grant(i, s, partition)
             for i, s in enumerate(document.statements)
-            if s.effect == "Allow" and any(covers(s, a) for a in _API_ACTIONS)
+            if s.effect == "Allow" and any(covers(s, a) for a in API_ACTIONS)
         ]
         denies = tuple(s for s in document.statements if s.effect == "Deny")
         return RoleTrust(role, document, tuple(grants), denies)
@@ -124,14 +119,15 @@ class TrustIndex:
         principal = statement.principal
         anyone = statement.not_principal is not None or (principal is not None and "*" in principal.aws_entries)
         entries = [e for e in (principal.aws_entries if principal else ()) if e != "*"]
-        direct = {arn for e in entries if (arn := self._loaded_principal(e)) is not None}
+        assume = covers(statement, ASSUME_ROLE)
+        direct = {arn for e in entries if (arn := self._loaded_principal(e)) is not None} if assume else set()
         accounts = {a for e in entries if (a := _account_of(e)) is not None and a in self.inventory.accounts}
         return Grant(
             index=index,
             statement=statement,
-            direct=frozenset(direct) if covers(statement, ASSUME_ROLE) else frozenset(),
-            accounts=frozenset(accounts) if covers(statement, ASSUME_ROLE) else frozenset(),
-            anyone=anyone and covers(statement, ASSUME_ROLE),
+            direct=frozenset(direct),
+            accounts=frozenset(accounts) if assume else frozenset(),
+            anyone=anyone and assume,
             external=tuple(self._external(statement, partition, anyone)),
         )
 
@@ -158,9 +154,6 @@ class TrustIndex:
         names += [(s, ASSUME_ROLE) for s in (principal.service if principal else ())]
         names += [(f, _federated_action(f)) for f in (principal.federated if principal else ())]
         yield from ((n, a) for n, a in names if n is not None and covers(statement, a))
-
-
-_API_ACTIONS = (ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY)
 
 
 def _account_of(entry: str) -> str | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .arn import Arn, is_account_id, try_parse
+from .arn import Arn, is_account_id, role_arn, try_parse
 from .errors import InvalidRequestError
 from .policy import Principal
 
@@ -86,8 +86,7 @@ def caller_from_principal(text: str, *, action: str = "sts:AssumeRole", role_pat
         parts = parsed.resource.split("/")
         if len(parts) != 3 or not all(parts):
             raise InvalidRequestError(f"malformed session ARN: {text!r}")
-        path = role_path or "/"
-        role = f"arn:{parsed.partition}:iam::{parsed.account}:role{path}{parts[1]}"
+        role = role_arn(parsed.account, parts[1], role_path or "/", parsed.partition)
         return Caller(CallerKind.ROLE_SESSION, text, parsed.account, parsed.partition, role, parts[2])
     if parsed.service == "sts" and kind == "federated-user":
         return Caller(CallerKind.FEDERATED_USER, text, parsed.account, parsed.partition)

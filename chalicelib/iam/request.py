@@ -17,7 +17,6 @@ TAG_SESSION = "sts:TagSession"
 SET_SOURCE_IDENTITY = "sts:SetSourceIdentity"
 SET_CONTEXT = "sts:SetContext"
 API_ACTIONS = (ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_WEB_IDENTITY)
-PERMISSION_ONLY_ACTIONS = (TAG_SESSION, SET_SOURCE_IDENTITY, SET_CONTEXT)
 MAX_CHAINED_DURATION = 3600
 
 _PRINCIPAL_TYPE = {
@@ -56,10 +55,6 @@ class AssumeRoleRequest:
     @property
     def role_account(self) -> str:
         return Arn.parse(self.role_arn).account
-
-    @property
-    def trust_policy_name(self) -> str:
-        return f"trust policy of {self.role_arn}"
 
 
 def derived_context(caller: Caller) -> dict[str, str]:

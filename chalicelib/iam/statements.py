@@ -45,7 +45,8 @@ class Miss:
         return f"{self.policy} {self.statement.label(self.index)} does not apply: {self.why}"
 
 
-def _action_applies(statement: Statement, action: str) -> bool:
+def covers(statement: Statement, action: str) -> bool:
+    """Does the statement's Action (or NotAction) element cover ``action``?"""
     if statement.action is not None:
         return any_action_matches(statement.action, action)
     return not any_action_matches(statement.not_action or (), action)
@@ -85,7 +86,7 @@ def check_statement(
 ) -> StatementHit | Miss:
     """Match one statement. ``resource`` None means the resource is implicit (trust policies); ``caller``
     None means the policy has no principal element (identity policies, boundaries, SCPs)."""
-    if not _action_applies(statement, action):
+    if not covers(statement, action):
         return Miss(label, index, statement, f"action {action} is not covered")
     if resource is not None and not _resource_applies(statement, resource, context, variables):
         return Miss(label, index, statement, f"resource {resource} is not covered")

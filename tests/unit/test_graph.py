@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from benchmarks.generate import generate_inventory
+from chalicelib.iam.assemble import request_for
 from chalicelib.iam.entities import Account, Inventory, NamedPolicy, Role, User
 from chalicelib.iam.errors import InvalidRequestError
+from chalicelib.iam.evaluate import can_assume
 from chalicelib.iam.graph import AssumeGraph, Reach, build_graph
 from chalicelib.iam.graph_edges import OUTSIDE_REQUIREMENT
 from chalicelib.iam.policy import parse_policy
@@ -228,3 +230,30 @@ def test_the_prefilter_never_changes_the_edges(seed: int) -> None:
     # THEN they are the same, and there are enough of them for that to mean something
     assert indexed == brute
     assert sum(len(edges) for edges in indexed.values()) >= 20
+
+
+@pytest.mark.parametrize(
+    "operator", ["ForAnyValue:StringNotEquals", "ForAnyValue:StringNotLike", "ForAllValues:StringEquals"]
+)
+def test_a_deny_on_an_absent_set_key_does_not_hide_the_edge(operator: str) -> None:
+    # GIVEN a role trusting Caller, with a Deny whose set condition is false/irrelevant when no tags are passed
+    account = "123456789012"
+    caller_arn, target_arn = f"arn:aws:iam::{account}:role/Caller", f"arn:aws:iam::{account}:role/T"
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sts:AssumeRole",
+        "Condition": {operator: {"aws:TagKeys": ["team"]}},
+    }
+    allow = {"Effect": "Allow", "Principal": {"AWS": caller_arn}, "Action": "sts:AssumeRole"}
+    trust = parse_policy({"Version": "2012-10-17", "Statement": [allow, deny]})
+    target = Role(arn=target_arn, name="T", unique_id="AROATESTT00000000000", trust_policy=trust)
+    caller_trust = parse_policy(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    )
+    caller = Role(arn=caller_arn, name="Caller", unique_id="AROATESTC00000000000", trust_policy=caller_trust)
+    inventory = Inventory([Account(account, roles={target_arn: target, caller_arn: caller})])
+    # WHEN the graph is asked, THEN it agrees with the evaluator (no tags: the Deny does not apply for ForAnyValue)
+    allowed = can_assume(request_for(inventory, caller_arn, target_arn).request).allowed
+    reached = caller_arn in {r.principal for r in build_graph(inventory).who_can_assume(target_arn) if r.hops == 1}
+    assert reached == allowed
