@@ -82,14 +82,10 @@ def _once(wiring: Wiring, event_id: str, work: Callable[[], dict[str, Any]], con
 
 def _idempotent(wiring: Wiring, context: Any) -> Callable[..., dict[str, Any]]:
     from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415  (imports boto3)
-        DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
 
-    layer = DynamoDBPersistenceLayer(
-        table_name=str(wiring.settings.table), key_attr="pk", sort_key_attr="sk", boto3_session=wiring.session
-    )
     config = IdempotencyConfig(event_key_jmespath="[eventID, function]", raise_on_no_idempotency_key=True)
     if context is not None:
         config.register_lambda_context(context)
@@ -98,6 +94,7 @@ def _idempotent(wiring: Wiring, context: Any) -> Callable[..., dict[str, Any]]:
         result: dict[str, Any] = record["work"]()
         return result
 
+    layer = wiring.idempotency_layer
     wrapped = idempotent_function(data_keyword_argument="record", config=config, persistence_store=layer)(process)
     return cast(Callable[..., dict[str, Any]], wrapped)
 

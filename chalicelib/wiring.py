@@ -75,6 +75,15 @@ class Wiring:
         return self.session.resource("dynamodb", region_name=self.settings.region).Table(self.settings.table)
 
     @cached_property
+    def idempotency_layer(self) -> Any:
+        """Powertools idempotency records in the state table: one persistence layer (and client) per container."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415  (boto3)
+
+        return DynamoDBPersistenceLayer(
+            table_name=str(self.settings.table), key_attr="pk", sort_key_attr="sk", boto3_session=self.session
+        )
+
+    @cached_property
     def config(self) -> Config:
         """The configuration file kept in SSM; its notify section refines the stage's environment."""
         name = self.settings.config_parameter

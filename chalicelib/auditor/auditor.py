@@ -36,6 +36,7 @@ from chalicelib.state.store import FindingStore
 from chalicelib.state.tracker import reconcile
 
 ROLE_RULE_IDS = frozenset(r.meta.id for r in RULES if isinstance(r, RoleRule))
+TRUST_CHANGE_RULE_IDS = ROLE_RULE_IDS | {new_access.META.id}
 SCAN_RULE_IDS = frozenset(r.meta.id for r in RULES)
 
 
@@ -79,10 +80,8 @@ class Auditor:
         if isinstance(change, TrustChange):
             return self.trust_changed(change)
         if isinstance(change, IdentityChange):
-            context = _actor_context(change.actor, change.event_name, change.event_time)
-            return self.rescan_accounts(
-                [change.account_id], action=f"identity change {change.event_name}", context=context
-            )
+            action = f"identity change {change.event_name}"
+            return self.rescan_accounts([change.account_id], action=action, context=_actor_context(change))
         if isinstance(change, Assumption):
             return self.role_assumed(change)
         if isinstance(change, AuditorChange):
@@ -100,15 +99,14 @@ class Auditor:
         outcome = Outcome(action=f"{change.kind} trust of {role_arn}", errors=[e.message for e in loaded.errors])
         if change.kind == "deleted":
             self.history.forget(role_arn)
-            return self._settle(outcome, [], {role_arn}, ROLE_RULE_IDS | {new_access.META.id}, _change_context(change))
+            return self._settle(outcome, [], {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
         document, error = self._new_trust(change, role.trust_policy if role else None)
         findings = self._trust_findings(
             role_arn, document=document, error=error, role=role, loaded=loaded, change=change
         )
         if document is not None:
             self.history.put(role_arn, _text(change.new_trust, document), self.clock())
-        rules = ROLE_RULE_IDS | {new_access.META.id}
-        return self._settle(outcome, findings, {role_arn}, rules, _change_context(change))
+        return self._settle(outcome, findings, {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
 
     def _new_trust(
         self, change: TrustChange, stored: PolicyDocument | None
@@ -213,7 +211,7 @@ class Auditor:
         )
         outcome = Outcome(action=f"auditor change {event.operation} on {event.resource}")
         final = list(finalize([finding], self.config).findings)
-        return self._settle(outcome, final, None, None, _actor_context(event.actor, event.event_name, event.event_time))
+        return self._settle(outcome, final, None, None, _actor_context(event))
 
     # --- re-scans -------------------------------------------------------------------------------------
 
@@ -228,9 +226,12 @@ class Auditor:
         loaded = self.load(accounts, organization)
         records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
         result = audit_inventory(loaded.inventory, self.config, errors=records)
-        for role in loaded.inventory.roles():
-            if role.trust_policy is not None:
-                self.history.put(role.arn, json.dumps(document_dict(role.trust_policy)), self.clock())
+        policies = {
+            role.arn: json.dumps(document_dict(role.trust_policy))
+            for role in loaded.inventory.roles()
+            if role.trust_policy is not None
+        }
+        self.history.put_many(policies, self.clock())
         scanned = sorted(loaded.inventory.accounts)
         outcome = Outcome(action=action, errors=[e.message for e in loaded.errors])
         why = context or {"actor": f"Trustwatch {action}"}
@@ -273,15 +274,12 @@ class Auditor:
         return outcome
 
 
-def _actor_context(actor: Any, event_name: str, event_time: Any) -> dict[str, str]:
-    context = {"actor": actor.describe(), "event_name": event_name, "event_time": str(event_time)}
+def _actor_context(change: TrustChange | IdentityChange | AuditorChange) -> dict[str, str]:
+    actor = change.actor
+    context = {"actor": actor.describe(), "event_name": change.event_name, "event_time": str(change.event_time)}
     if actor.deployment_tool:
         context["deployment"] = actor.deployment_tool
     return context
-
-
-def _change_context(change: TrustChange) -> dict[str, str]:
-    return _actor_context(change.actor, change.event_name, change.event_time)
 
 
 def _assumption_context(event: Assumption) -> dict[str, str]:

@@ -10,6 +10,7 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
+from chalicelib.auditor.memory import DynamoTrustHistory
 from chalicelib.rules.findings import Finding, Severity, Suppressed
 from chalicelib.state import (
     TABLE_SCHEMA,
@@ -328,6 +329,26 @@ def test_open_in_reads_records_in_batches_and_comes_back_for_unprocessed_keys(
     # WHEN every open finding of the account is read  THEN all ten come back
     assert sorted(r.id for r in store.open_in(accounts=[ACCOUNT])) == [f"tw-{n}" for n in range(10)]
     assert calls == [4, 1, 4, 1, 2, 1]
+
+
+def test_trust_history_put_many_writes_only_what_changed(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the trust history of two roles, as a first scan leaves it
+    history = DynamoTrustHistory(table)
+    history.put_many({ROLE: "v1", OTHER_ROLE: "w1"}, T0)
+    puts: list[str] = []
+    real_put = table.put_item
+
+    def counted_put(**kwargs: Any) -> Any:
+        puts.append(kwargs["Item"]["pk"])
+        return real_put(**kwargs)
+
+    monkeypatch.setattr(table, "put_item", counted_put)
+    # WHEN a re-scan sees one role unchanged, one changed and a new one
+    third = f"arn:aws:iam::{ACCOUNT}:role/baz"
+    history.put_many({ROLE: "v1", OTHER_ROLE: "w2", third: "x1"}, T1)
+    # THEN only the changed and the new one are written, and every policy reads back
+    assert sorted(puts) == sorted(f"TRUST#{arn}" for arn in (OTHER_ROLE, third))
+    assert [history.get(arn) for arn in (ROLE, OTHER_ROLE, third)] == ["v1", "w2", "x1"]
 
 
 def test_index_items_exist_exactly_while_a_finding_is_open(table: Any) -> None:
