@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from chalicelib.cli.common import BadInputError, add_output_options, emit, one_line, policy_error, read_json
+from chalicelib.cli.common import BadInputError, add_output_options, emit, one_line, read_json
 from chalicelib.iam.assemble import request_for
 from chalicelib.iam.cases import request_from_case
 from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
@@ -78,7 +78,7 @@ def _decide_case(path: str, index: int, case: object) -> tuple[str, AssumeRoleRe
     try:
         name, request = request_from_case(case, source=f"{path}: case {index}")
     except PolicyParseError as exc:
-        raise policy_error(exc) from None
+        raise BadInputError(one_line(exc)) from None
     _refuse_invalid_trust(request, f"{path}: case {index} ({name}): trust")
     try:
         return name or f"case {index}", request, can_assume(request)

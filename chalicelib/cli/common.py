@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from chalicelib.iam.errors import PolicyParseError
-
 
 class BadInputError(Exception):
     """Bad usage or input: the command prints the one-line message and exits 2."""
@@ -32,12 +30,8 @@ def read_json(path: str) -> object:
         raise BadInputError(f"{path}: not JSON: nested too deeply") from None
 
 
-def policy_error(exc: PolicyParseError) -> BadInputError:
-    return BadInputError(one_line(exc))
-
-
-def add_output_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")) -> None:
-    parser.add_argument("--format", choices=formats, default=None, help="output format (default: text)")
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default=None, help="output format (default: text)")
     parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
 
 

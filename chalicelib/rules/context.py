@@ -52,6 +52,14 @@ class AuditContext:
             raise ValueError("the reachability graph needs an inventory")
         return build_graph(self.inventory)
 
+    @cached_property
+    def live_unique_ids(self) -> frozenset[str]:
+        """Unique ids (``AROA…``, ``AIDA…``) of the loaded users and roles; empty without an inventory."""
+        if self.inventory is None:
+            return frozenset()
+        identities = [*self.inventory.users(), *self.inventory.roles()]
+        return frozenset(identity.unique_id for identity in identities if identity.unique_id)
+
     def option(self, meta: RuleMeta, name: str) -> Any:
         return self.config.rule(meta.id).options.get(name, meta.options.get(name))
 

@@ -44,17 +44,9 @@ def check(target: RoleTarget, ctx: AuditContext) -> Iterator[Finding]:
         for entry in statement.principal.aws if statement.principal else ():
             if is_unique_id(entry) and index not in places.setdefault(entry, []):
                 places[entry].append(index)
-    live = _live_ids(ctx)
     for unique_id, indexes in places.items():
-        if unique_id not in live:
+        if unique_id not in ctx.live_unique_ids:
             yield _finding(target, ctx, unique_id, indexes)
-
-
-def _live_ids(ctx: AuditContext) -> frozenset[str]:
-    if ctx.inventory is None:
-        return frozenset()
-    identities = [*ctx.inventory.users(), *ctx.inventory.roles()]
-    return frozenset(identity.unique_id for identity in identities if identity.unique_id)
 
 
 def _finding(target: RoleTarget, ctx: AuditContext, unique_id: str, indexes: list[int]) -> Finding:

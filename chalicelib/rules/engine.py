@@ -47,13 +47,6 @@ class AuditResult(BaseModel):
     def active(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.active)
 
-    def summary(self) -> dict[str, object]:
-        by_severity: dict[str, int] = {}
-        for finding in self.active:
-            by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
-        return {"roles": self.roles, "findings": len(self.active), "suppressed": len(self.findings) - len(self.active),
-                "by_severity": by_severity}  # fmt: skip
-
 
 def audit_inventory(
     inventory: Inventory,
@@ -65,7 +58,7 @@ def audit_inventory(
 ) -> AuditResult:
     ctx = AuditContext(config or Config(), inventory)
     targets = [RoleTarget(r.arn, r.trust_policy, r, r.trust_policy_error) for r in inventory.roles()]
-    findings = [f for t in targets for f in _role_findings(t, ctx, rules)]
+    findings = _role_findings(targets, ctx, rules)
     findings += [f for rule in _enabled(rules, ctx, InventoryRule) for f in rule.check(ctx)]
     records = [
         *errors,
@@ -89,8 +82,7 @@ def audit_trust_document(
 ) -> AuditResult:
     """One trust policy, offline: only the rules that need nothing but the document and the configuration."""
     ctx = AuditContext(config or Config(), None)
-    findings = list(_role_findings(RoleTarget(role_arn, document), ctx, rules))
-    return _finish(findings, ctx, [], 1, today)
+    return _finish(_role_findings([RoleTarget(role_arn, document)], ctx, rules), ctx, [], 1, today)
 
 
 def audit_role(
@@ -104,7 +96,7 @@ def audit_role(
     """One role's trust-side rules, e.g. after an event changed its trust policy (``target.trust`` may be newer
     than the inventory's copy). With the inventory, rules that need the callers' policies run too."""
     ctx = AuditContext(config or Config(), inventory)
-    return _finish(list(_role_findings(target, ctx, rules)), ctx, [], 1, today)
+    return _finish(_role_findings([target], ctx, rules), ctx, [], 1, today)
 
 
 def finalize(
@@ -130,9 +122,9 @@ def _error_findings(records: Sequence[ErrorRecord], ctx: AuditContext, rules: Se
     return [audit_error.error_finding(record, ctx) for record in records]
 
 
-def _role_findings(target: RoleTarget, ctx: AuditContext, rules: Sequence[Rule]) -> Iterable[Finding]:
-    for rule in _enabled(rules, ctx, RoleRule):
-        yield from rule.check(target, ctx)
+def _role_findings(targets: Iterable[RoleTarget], ctx: AuditContext, rules: Sequence[Rule]) -> list[Finding]:
+    enabled = _enabled(rules, ctx, RoleRule)  # once per audit, not once per role
+    return [f for target in targets for rule in enabled for f in rule.check(target, ctx)]
 
 
 def _finish(

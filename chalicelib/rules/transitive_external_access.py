@@ -15,7 +15,8 @@ outside account from assuming the intermediate role — or accept it with a supp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 
 from ..iam.arn import is_account_id, try_parse
 from ..iam.graph import Reach
@@ -37,10 +38,11 @@ META = RuleMeta(
 
 def check(ctx: AuditContext) -> Iterator[Finding]:
     assert ctx.inventory is not None
+    outside = cache(partial(_outside_account, ctx))  # the same principals reach many roles: judge each once
     for role in ctx.inventory.roles():
         target = RoleTarget(role.arn, role.trust_policy, role)
         if role.trust_policy is not None and _trusts_only_internal(target, ctx):
-            yield from _chains(target, ctx)
+            yield from _chains(target, ctx, outside)
 
 
 def _trusts_only_internal(target: RoleTarget, ctx: AuditContext) -> bool:
@@ -49,7 +51,7 @@ def _trusts_only_internal(target: RoleTarget, ctx: AuditContext) -> bool:
     return all(ctx.trust_model.is_internal(a, target.account_id) for a in grants_by_account(target))
 
 
-def _outside_account(principal: str, ctx: AuditContext, own: str) -> str | None:
+def _outside_account(ctx: AuditContext, principal: str, own: str) -> str | None:
     """The outside account a reaching principal belongs to ("*" for anyone), or None when it is internal."""
     if principal == "*":
         return "*"
@@ -61,12 +63,12 @@ def _outside_account(principal: str, ctx: AuditContext, own: str) -> str | None:
     return None if ctx.trust_model.is_internal(parsed.account, own) else parsed.account
 
 
-def _chains(target: RoleTarget, ctx: AuditContext) -> Iterator[Finding]:
+def _chains(target: RoleTarget, ctx: AuditContext, outside: Callable[[str, str], str | None]) -> Iterator[Finding]:
     """One finding per outside account, about its shortest chain; the others are listed in the evidence."""
     by_account: dict[str, list[Reach]] = {}
     for reach in ctx.graph.who_can_assume(target.arn):
-        account = _outside_account(reach.principal, ctx, target.account_id)
-        if reach.hops >= 2 and account is not None:
+        account = outside(reach.principal, target.account_id) if reach.hops >= 2 else None
+        if account is not None:
             by_account.setdefault(account, []).append(reach)
     for account, reaches in by_account.items():
         yield _finding(target, ctx, account, reaches)
