@@ -49,7 +49,7 @@ def scheduled_rescan(event: CloudWatchEvent) -> dict[str, Any]:
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="flush_outbox")
 def flush_outbox(event: CloudWatchEvent) -> dict[str, Any]:
     """Every 10 minutes: retry the notifications still queued in the outbox, even when no other handler runs."""
-    return service.rescan({"flush": True})
+    return service.flush()
 
 
 @app.lambda_function(name="can_assume")

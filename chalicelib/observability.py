@@ -8,6 +8,7 @@ stands in, so handlers are traced exactly when X-Ray is available (e.g. through 
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="Trustwatch", service=SERVICE)
 # The state and notify packages log through the standard library (they stay free of Powertools); their lines
 # come out as the same JSON, with the correlation id, through the app logger's configuration.
+logging.getLogger("chalicelib")  # registered first: the copy only reaches loggers that already exist
 copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
 
 

@@ -51,11 +51,14 @@ def rescan(payload: Any, wiring: Wiring | None = None) -> dict[str, Any]:
         outcome = auditor.rescan_accounts([str(payload["account_id"])], action=f"rescan of {payload['account_id']}")
     elif payload.get("organization") or payload.get("scheduled"):
         outcome = auditor.rescan_accounts(None, organization=bool(payload.get("organization", True)), action="rescan")
-    elif payload.get("flush"):
-        outcome = auditor.flush()
     else:
         return {"error": "payload must name role_arn, account_id or organization"}
     return _summarise(outcome)
+
+
+def flush(wiring: Wiring | None = None) -> dict[str, Any]:
+    """Retry the notifications earlier invocations could not deliver (the outbox); nothing new is checked."""
+    return _summarise((wiring or current()).auditor.flush())
 
 
 def _summarise(outcome: Any) -> dict[str, Any]:

@@ -124,14 +124,22 @@ class Wiring:
     def auditor(self) -> Auditor:
         table = self.settings.table
         return Auditor(
-            load=self.load,
+            load=self.load_fresh,
             store=self.store,
             history=DynamoTrustHistory(self.table) if table else InMemoryTrustHistory(),
             denied=DynamoDeniedLog(self.table) if table else InMemoryDeniedLog(),
             notifiers=self.notifiers,
             config=self.config,
-            load_recent=RecentLoads(self.load, ttl=dt.timedelta(seconds=self.settings.inventory_ttl)),
+            load_recent=self.recent_loads,
         )
+
+    @cached_property
+    def recent_loads(self) -> RecentLoads:
+        return RecentLoads(self.load, ttl=dt.timedelta(seconds=self.settings.inventory_ttl))
+
+    def load_fresh(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
+        """What changes and re-scans read: always from AWS, and then the newest for assumption checks too."""
+        return self.recent_loads.remember(accounts, organization, self.load(accounts, organization))
 
     def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
         from chalicelib.inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
@@ -159,14 +167,21 @@ class RecentLoads:
         self._cache: dict[tuple[tuple[str, ...] | None, bool], tuple[dt.datetime, LoadResult]] = {}
 
     def __call__(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
-        key = (tuple(sorted(accounts)) if accounts is not None else None, organization)
         now = self._clock()
-        cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < self._ttl and not cached[1].errors:
+        self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self._ttl}  # nothing outlives the ttl
+        cached = self._cache.get(_key(accounts, organization))
+        if cached is not None and not cached[1].errors:
             return cached[1]
-        result = self._load(accounts, organization)
-        self._cache[key] = (now, result)
+        return self.remember(accounts, organization, self._load(accounts, organization))
+
+    def remember(self, accounts: Sequence[str] | None, organization: bool, result: LoadResult) -> LoadResult:
+        """Keep a fresh load (made by a change or a re-scan) so later checks use the newest inventory."""
+        self._cache[_key(accounts, organization)] = (self._clock(), result)
         return result
+
+
+def _key(accounts: Sequence[str] | None, organization: bool) -> tuple[tuple[str, ...] | None, bool]:
+    return (tuple(sorted(accounts)) if accounts is not None else None, organization)
 
 
 def _decode_config(text: str, name: str) -> object:

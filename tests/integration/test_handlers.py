@@ -138,7 +138,10 @@ def test_a_slack_outage_is_queued_and_delivered_by_the_next_invocation(stand: St
     assert "queued" in json.dumps(summary["delivery"])
     # WHEN Slack is back and the outbox is flushed
     stand.slack.reset()
-    invoke("rescan", {"flush": True})
+    with Client(app, stage_name="dev") as client:
+        scheduled = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+        scheduled["version"] = "0"
+        client.lambda_.invoke("flush_outbox", scheduled)
     # THEN what was queued without a failed attempt goes out at once; the message whose attempt failed waits
     # for its backoff, still queued (never dropped)
     delivered = [p for p in stand.slack.posts if p.status == 200]

@@ -91,3 +91,17 @@ def test_recent_loads_are_reused_within_the_ttl_and_errors_never_are() -> None:
     recent(["999999999999"], False)
     recent(["999999999999"], False)
     assert calls == [("111111111111",), ("111111111111",), ("999999999999",), ("999999999999",)]
+
+
+def test_a_fresh_load_refreshes_what_assumption_checks_reuse() -> None:
+    now = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]
+
+    def load(accounts: Sequence[str] | None, organization: bool) -> LoadResult:
+        return LoadResult(Inventory([]))  # a new result on every real load
+
+    recent = RecentLoads(load, ttl=dt.timedelta(minutes=5), clock=lambda: now[0])
+    first = recent(["111111111111"], False)
+    fresh = recent.remember(["111111111111"], False, LoadResult(Inventory([])))
+    assert recent(["111111111111"], False) is fresh and fresh is not first
+    now[0] += dt.timedelta(minutes=6)
+    assert recent(["111111111111"], False) is not fresh  # expired: loaded again
