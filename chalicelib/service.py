@@ -12,10 +12,8 @@ from typing import Any, cast
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.events.models import EventParseError, parse_event
-from chalicelib.iam.cases import request_from_case
+from chalicelib.iam.cases import decide_case, decision_json
 from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
-from chalicelib.iam.evaluate import can_assume
-from chalicelib.iam.trust import trust_policy_problems
 from chalicelib.observability import logger, metrics
 from chalicelib.wiring import Wiring, current
 
@@ -108,22 +106,10 @@ def decide_cases(payload: Any) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for index, case in enumerate(cases):
         try:
-            name, request = request_from_case(case, source=f"case {index}")
-            problems = trust_policy_problems(request.trust_policy)
-            if problems:
-                message = f"{problems[0]} (IAM would refuse this trust policy)"
-                raise PolicyParseError(message, source=f"case {index}")
-            decision = can_assume(request)
+            name, _, decision = decide_case(case, source=f"case {index}")
         except (PolicyParseError, InvalidRequestError) as exc:
             logger.warning("bad case", extra={"case_index": index, "error": str(exc)})
             results.append({"index": index, "error": str(exc)})
             continue
-        results.append(
-            {
-                "name": name,
-                "decision": decision.decision.value,
-                "reasons": list(decision.reasons),
-                "unknown": list(decision.unknown),
-            }
-        )
+        results.append(decision_json(name, decision))
     return {"results": results, "errors": sum(1 for r in results if "error" in r)}

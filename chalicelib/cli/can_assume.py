@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.cli.common import BadInputError, add_output_options, emit, one_line, read_json
 from chalicelib.iam.assemble import request_for
-from chalicelib.iam.cases import request_from_case
+from chalicelib.iam.cases import decide_case, decision_json
 from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
 from chalicelib.iam.evaluate import Decision, can_assume
 from chalicelib.iam.request import AssumeRoleRequest
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.request:
         results = [_decide_case(args.request, i, case) for i, case in enumerate(_cases(args.request))]
         if args.format == "json":
-            emit(args, json.dumps([_case_json(name, d) for name, _, d in results], indent=2))
+            emit(args, json.dumps([decision_json(name, d) for name, _, d in results], indent=2))
         else:
             emit(args, "\n\n".join(_text(r, d, name) for name, r, d in results))
         return 0
@@ -76,14 +76,12 @@ def _cases(path: str) -> list[object]:
 
 def _decide_case(path: str, index: int, case: object) -> tuple[str, AssumeRoleRequest, Decision]:
     try:
-        name, request = request_from_case(case, source=f"{path}: case {index}")
+        name, request, decision = decide_case(case, source=f"{path}: case {index}")
     except PolicyParseError as exc:
         raise BadInputError(one_line(exc)) from None
-    _refuse_invalid_trust(request, f"{path}: case {index} ({name}): trust")
-    try:
-        return name or f"case {index}", request, can_assume(request)
     except InvalidRequestError as exc:
         raise BadInputError(f"{path}: case {index}: {one_line(exc)}") from None
+    return name or f"case {index}", request, decision
 
 
 def _snapshot_request(args: argparse.Namespace) -> tuple[AssumeRoleRequest, tuple[str, ...]]:
@@ -123,10 +121,6 @@ def _refuse_invalid_trust(request: AssumeRoleRequest, where: str) -> None:
 def _extras(decision: Decision, gaps: tuple[str, ...] = ()) -> dict[str, list[str]]:
     extras = {"unknown": list(decision.unknown), "gaps": list(gaps)}
     return {k: v for k, v in extras.items() if v}
-
-
-def _case_json(name: str, decision: Decision) -> dict[str, object]:
-    return {"name": name, "decision": decision.decision.value, "reasons": list(decision.reasons), **_extras(decision)}
 
 
 def _text(request: AssumeRoleRequest, decision: Decision, name: str | None, gaps: tuple[str, ...] = ()) -> str:

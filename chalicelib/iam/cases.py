@@ -16,9 +16,11 @@ from .arn import Arn
 from .context import RequestContext
 from .entities import NamedPolicy, PolicyLevel
 from .errors import ArnError, InvalidRequestError, PolicyParseError
+from .evaluate import Decision, can_assume
 from .policy import parse_policy
 from .principal import caller_from_principal
 from .request import AssumeRoleRequest
+from .trust import trust_policy_problems
 
 
 class _NamedPolicyCase(BaseModel):
@@ -93,3 +95,24 @@ def request_from_case(data: object, *, source: str = "case") -> tuple[str, Assum
         context=RequestContext(case.context),
     )
     return case.name, request
+
+
+def decide_case(data: object, *, source: str = "case") -> tuple[str, AssumeRoleRequest, Decision]:
+    """Parse a case, refuse a trust policy IAM would reject, decide it. What the CLI and the Lambda share.
+
+    Bad input raises PolicyParseError (or InvalidRequestError for a request AWS would reject outright).
+    """
+    name, request = request_from_case(data, source=source)
+    problems = trust_policy_problems(request.trust_policy)
+    if problems:
+        where = f"{source} ({name})" if name else source
+        raise PolicyParseError(f"{problems[0]} (IAM would refuse this trust policy)", source=f"{where}: trust")
+    return name, request, can_assume(request)
+
+
+def decision_json(name: str, decision: Decision) -> dict[str, object]:
+    """``{"name", "decision", "reasons"}`` (CONTRACTS.md §4), plus ``unknown`` when something was undecidable."""
+    result: dict[str, object] = {"name": name, "decision": decision.decision.value, "reasons": list(decision.reasons)}
+    if decision.unknown:
+        result["unknown"] = list(decision.unknown)
+    return result
