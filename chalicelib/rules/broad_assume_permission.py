@@ -32,7 +32,7 @@ from ..iam.request import ASSUME_ROLE
 from ..iam.wildcard import arn_matches, glob_matches
 from .context import AuditContext
 from .findings import Finding, Severity
-from .grants import covered_apis, positive_values
+from .grants import PrincipalKind, covered_apis, positive_values, trust_grants
 from .registry_types import InventoryRule, RuleMeta, Scope
 from .remediation import show, statement_dict
 
@@ -182,11 +182,30 @@ def _names(broad: BroadStatement, arn: str) -> bool:
 
 
 def _assumes(inventory: Inventory, caller: str, role_arn: str, use: PolicyUse) -> bool:
+    admits = _trust_admits(inventory, role_arn)
+    if admits is not None and caller.split(":")[4] not in admits:
+        return False  # the trust policy names neither the caller's account nor anyone: no need to evaluate
     try:
         request = request_for(inventory, caller, role_arn, action=ASSUME_ROLE).request
         return can_assume(replace(request, identity_policies=(use.policy,))).allowed
     except InvalidRequestError:
         return False  # the caller or the role cannot be evaluated (an unreadable trust policy: audit-error)
+
+
+def _trust_admits(inventory: Inventory, role_arn: str) -> frozenset[str] | None:
+    """The accounts whose principals the role's trust policy could admit (None: possibly anyone), once per role.
+
+    Exact as a pre-filter: an IAM caller is only ever matched by ``*``, its account, its own ARNs, or a unique
+    id (whose account is unknown, so it keeps the role in play).
+    """
+    key = ("trust-admits", role_arn)
+    if key not in inventory.memo:
+        role = inventory.role(role_arn)
+        grants = trust_grants(role.trust_policy) if role and role.trust_policy else []
+        anyone = any(g.kind in (PrincipalKind.WILDCARD, PrincipalKind.UNIQUE_ID) for g in grants)
+        inventory.memo[key] = None if anyone else frozenset(g.account_id for g in grants if g.account_id)
+    admits = inventory.memo[key]
+    return admits if isinstance(admits, frozenset) else None
 
 
 def _remediation(broad: BroadStatement, reachable: list[str]) -> str:
