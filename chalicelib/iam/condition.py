@@ -91,6 +91,12 @@ def substitute_variables(text: str, context: RequestContext) -> str | None:
     return None if expanded is None else unescape(expanded)
 
 
+def expand_variables(text: str, context: RequestContext) -> str | None:
+    """``text`` with its variables resolved, in pattern form (what `arn_pattern_matches` reads): what a
+    variable or an escape such as ``${*}`` produced stays literal. None as for `substitute_variables`."""
+    return _expand(text, context)
+
+
 def evaluate_conditions(
     conditions: Sequence[Condition], context: RequestContext, *, variables: bool = True
 ) -> ConditionResult:

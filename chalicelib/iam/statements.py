@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .condition import ConditionResult, evaluate_conditions, substitute_variables
+from .condition import ConditionResult, evaluate_conditions, expand_variables
 from .context import RequestContext
+from .operators import policy_pattern
 from .policy import PolicyDocument, Statement
 from .principal import Caller, MatchClass, PrincipalMatch, match_principal
-from .wildcard import any_action_matches, arn_matches
+from .wildcard import any_action_matches, arn_pattern_matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,9 @@ def _resource_applies(statement: Statement, resource: str, context: RequestConte
     patterns = statement.resource if statement.resource is not None else statement.not_resource
     if patterns is None:
         return False  # identity-type statements without a resource element are rejected by IAM
-    hit = any(
-        (pattern := substitute_variables(p, context) if variables else p) is not None and arn_matches(pattern, resource)
-        for p in patterns
-    )
+    # Version 2008-10-17 has no variables: "${*}" is then plain text and its "*" an ordinary wildcard.
+    expanded = (expand_variables(p, context) if variables else policy_pattern(p) for p in patterns)
+    hit = any(pattern is not None and arn_pattern_matches(pattern, resource) for pattern in expanded)
     return hit if statement.resource is not None else not hit
 
 

@@ -100,3 +100,50 @@ def test_user_named_directly_with_a_blocking_boundary_is_allowed_with_a_note() -
     decision = can_assume(case([GRANT_ALICE], boundary=boundary))
     assert decision.decision is DecisionKind.ALLOW
     assert any(r.startswith("note:") and "Q1" in r for r in decision.reasons)
+
+
+HOME = "arn:aws:iam::123456789012:role/home/"
+HOME_ROLE = f"{HOME}R"
+ROOT_TRUST = {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+
+
+def _identity(*statements: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": "p", "policy": {"Version": "2012-10-17", "Statement": list(statements)}}]
+
+
+@pytest.mark.parametrize(
+    ("key", "pattern", "role", "expected"),
+    [
+        pytest.param("Resource", "arn:aws:iam::123456789012:role/home/${*}", HOME_ROLE, "implicit-deny", id="star"),
+        pytest.param("Resource", "arn:aws:iam::123456789012:role/home/${?}", HOME_ROLE, "implicit-deny", id="qmark"),
+        pytest.param("Resource", "arn:aws:iam::123456789012:role/home/${$}R", HOME_ROLE, "implicit-deny", id="dollar"),
+        pytest.param("NotResource", "arn:aws:iam::123456789012:role/home/${*}", HOME_ROLE, "allow", id="not-star"),
+        pytest.param("Resource", f"{HOME}${{*}}", f"{HOME}*", "allow", id="star-matches-a-literal-star"),
+    ],
+)
+def test_escapes_in_resource_are_literal_characters(key: str, pattern: str, role: str, expected: str) -> None:
+    # GIVEN an identity Allow on sts:AssumeRole whose Resource names the escape ${*}, ${?} or ${$}
+    allow = {"Effect": "Allow", "Action": "sts:AssumeRole", key: pattern}
+    # WHEN alice assumes a role her trust grants through the account root
+    decision = can_assume(case([ROOT_TRUST], role=role, identity=_identity(allow)))
+    # THEN the escape stands for its character, not a wildcard
+    assert decision.decision.value == expected
+
+
+def test_a_deny_on_an_escaped_star_does_not_deny_every_role_under_the_path() -> None:
+    # GIVEN Allow * and a Deny on role/home/${*} (the role literally named "*")
+    allow = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+    deny = {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/home/${*}"}
+    # WHEN alice assumes role/home/R
+    decision = can_assume(case([ROOT_TRUST], role=HOME_ROLE, identity=_identity(allow, deny)))
+    # THEN the Deny does not apply
+    assert decision.decision is DecisionKind.ALLOW
+
+
+def test_in_a_2008_policy_an_escape_is_plain_text_whose_star_is_a_wildcard() -> None:
+    # GIVEN a 2008-10-17 identity policy (no variables): "${*}" is three characters and a wildcard
+    allow = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"{HOME}${{*}}"}
+    policy = {"Version": "2008-10-17", "Statement": [allow]}
+    role = "arn:aws:iam::123456789012:role/home/${x}"
+    decision = can_assume(case([ROOT_TRUST], role=role, identity=[{"name": "p", "policy": policy}]))
+    assert decision.decision is DecisionKind.ALLOW

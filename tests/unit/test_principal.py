@@ -434,6 +434,12 @@ ROLE_WITH_PATH = f"arn:aws:iam::{A}:role/allowed-roles-path/App"
         # "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond the
         # colon boundaries." (IAM User Guide, "IAM JSON policy elements: Resource")
         pytest.param("arn:aws:iam::*", ROLE_WITH_PATH, True, id="star ending a segment spans the colons after it"),
+        # ${*}, ${?} and ${$} are the literal characters (IAM User Guide, policy variables, "special characters")
+        pytest.param(f"arn:aws:iam::{A}:role/allowed-roles-path/${{*}}", ROLE_WITH_PATH, False, id="escaped star"),
+        pytest.param(f"arn:aws:iam::{A}:role/allowed-roles-path/Ap${{?}}", ROLE_WITH_PATH, False, id="escaped qmark"),
+        pytest.param(f"arn:aws:iam::{A}:role/a${{*}}", f"arn:aws:iam::{A}:role/a*", True, id="escape is its character"),
+        pytest.param(f"arn:aws:iam::{A}:role/a${{$}}*", f"arn:aws:iam::{A}:role/a$b", True, id="escaped dollar"),
+        pytest.param(f"arn:aws:iam::{A}:role/a\\b", f"arn:aws:iam::{A}:role/a\\b", True, id="backslash is literal"),
     ],
 )
 def test_arn_matches(pattern: str, arn: str, matches: bool) -> None:
