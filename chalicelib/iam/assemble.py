@@ -38,7 +38,7 @@ def request_for(
         raise InvalidRequestError(f"role {role_arn} is not in the loaded snapshots")
     if role.trust_policy is None:
         raise InvalidRequestError(f"the trust policy of {role.arn} could not be read: {role.trust_policy_error}")
-    side = _caller_side(inventory, principal, action)
+    side = caller_side(inventory, principal, action)
     caller, identity = side.caller, side.identity
     org = inventory.organization
     caller_account, role_account = caller.account or "", Arn.parse(role.arn).account
@@ -61,7 +61,7 @@ def request_for(
 
 
 @dataclass(frozen=True, slots=True)
-class _CallerSide:
+class CallerSide:
     """Everything about the caller that does not depend on the role: assembled once per inventory."""
 
     caller: Caller
@@ -72,18 +72,16 @@ class _CallerSide:
     context: dict[str, str | list[str]]
 
 
-def _caller_side(inventory: Inventory, principal: str, action: str) -> _CallerSide:
+def caller_side(inventory: Inventory, principal: str, action: str) -> CallerSide:
     key = ("caller-side", principal, action)
     cached = inventory.memo.get(key)
-    if isinstance(cached, _CallerSide):
+    if isinstance(cached, CallerSide):
         return cached
     caller, identity = _caller(inventory, principal, action)
     gaps: list[str] = []
     policies = _identity_policies(inventory, identity, gaps) if identity else ()
     boundary = _boundary(inventory, identity, gaps) if identity else None
-    side = _CallerSide(
-        caller, identity, policies, boundary, tuple(gaps), _snapshot_context(inventory, caller, identity)
-    )
+    side = CallerSide(caller, identity, policies, boundary, tuple(gaps), _snapshot_context(inventory, caller, identity))
     inventory.memo[key] = side
     return side
 

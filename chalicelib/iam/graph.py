@@ -23,12 +23,13 @@ benchmark compare with.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .entities import Inventory
 from .errors import InvalidRequestError
-from .graph_edges import Edge, EdgeFinder
+from .graph_edges import Edge, EdgeFinder, EdgeGroup
 
 DEFAULT_MAX_DEPTH = 5
 
@@ -53,17 +54,28 @@ class AssumeGraph:
     def __init__(self, inventory: Inventory, finder: EdgeFinder) -> None:
         self.inventory = inventory
         self._finder = finder
-        self._edges: dict[str, tuple[Edge, ...]] = {}
+        self._groups: dict[str, tuple[EdgeGroup, ...]] = {}
         self._roles = {role.arn for role in inventory.roles()}
+        self._out: dict[int, tuple[EdgeGroup, ...]] | None = None  # by id() of a shared sources tuple
+        self._classes_of: dict[str, list[tuple[str, ...]]] = {}
 
-    def edges_into(self, role_arn: str) -> tuple[Edge, ...]:
-        """Who can assume ``role_arn`` in one hop, sorted by principal."""
-        if role_arn not in self._edges:
+    def groups_into(self, role_arn: str) -> tuple[EdgeGroup, ...]:
+        """Who can assume ``role_arn`` in one hop, a decision class at a time."""
+        if role_arn not in self._groups:
             role = self.inventory.role(role_arn)
             if role is None:
                 raise InvalidRequestError(f"role {role_arn} is not in the loaded snapshots")
-            self._edges[role_arn] = self._finder.edges_into(role)
-        return self._edges[role_arn]
+            self._groups[role_arn] = self._finder.edges_into(role)
+        return self._groups[role_arn]
+
+    def edges_into(self, role_arn: str) -> tuple[Edge, ...]:
+        """Who can assume ``role_arn`` in one hop, sorted by principal."""
+        return tuple(sorted((e for g in self.groups_into(role_arn) for e in g.edges()), key=lambda e: e.source))
+
+    @property
+    def evaluations(self) -> int:
+        """How many times the full evaluator ran so far."""
+        return self._finder.evaluations
 
     def who_can_assume(self, role_arn: str, max_depth: int = DEFAULT_MAX_DEPTH) -> list[Reach]:
         """Every principal that reaches ``role_arn`` in at most ``max_depth`` hops, with its shortest path;
@@ -76,26 +88,52 @@ class AssumeGraph:
         for _ in range(max_depth):
             next_frontier: list[Reach] = []
             for reached in frontier:
-                for edge in self.edges_into(reached.principal):
-                    if edge.source in seen:
-                        continue  # already reached by a path at most as short: keeps BFS cycle-safe
-                    seen.add(edge.source)
-                    found[edge.source] = reach = _extend(edge, reached)
-                    if edge.source in self._roles:
-                        next_frontier.append(reach)
+                for group in self.groups_into(reached.principal):
+                    for source in group.sources:
+                        if source in seen:
+                            continue  # already reached by a path at most as short: keeps BFS cycle-safe
+                        seen.add(source)
+                        found[source] = reach = _extend(source, group, reached)
+                        if source in self._roles:
+                            next_frontier.append(reach)
             frontier = next_frontier
         return sorted(found.values(), key=lambda r: (r.hops, r.principal))
+
+    def out_groups(self, principal: str) -> Iterator[tuple[tuple[str, ...], tuple[EdgeGroup, ...]]]:
+        """What ``principal`` can assume in one hop: each decision class it belongs to (the shared tuple of
+        its members) with the edge groups of that class. Computes every role's edges on first use."""
+        out = self._compiled_out()
+        for sources in self._classes_of.get(principal, ()):
+            yield sources, out[id(sources)]
+
+    def targets_of(self, principal: str) -> set[str]:
+        """The roles ``principal`` can assume in one hop."""
+        return {group.target for _, groups in self.out_groups(principal) for group in groups}
+
+    def _compiled_out(self) -> dict[int, tuple[EdgeGroup, ...]]:
+        if self._out is None:
+            out: dict[int, list[EdgeGroup]] = {}
+            for role in self.inventory.roles():
+                for group in self.groups_into(role.arn):
+                    found = out.get(id(group.sources))
+                    if found is None:
+                        found = out[id(group.sources)] = []
+                        for source in group.sources:
+                            self._classes_of.setdefault(source, []).append(group.sources)
+                    found.append(group)
+            self._out = {key: tuple(groups) for key, groups in out.items()}
+        return self._out
 
     def all_edges(self) -> dict[str, tuple[Edge, ...]]:
         """The one-hop edges into every loaded role."""
         return {role.arn: self.edges_into(role.arn) for role in self.inventory.roles()}
 
 
-def _extend(edge: Edge, reached: Reach) -> Reach:
+def _extend(source: str, group: EdgeGroup, reached: Reach) -> Reach:
     conditions = reached.conditions
-    if edge.requirements:
-        conditions = tuple(f"{edge.target} {requirement}" for requirement in edge.requirements) + conditions
-    return Reach(edge.source, (edge.source, *reached.path), conditions)
+    if group.requirements:
+        conditions = tuple(f"{group.target} {requirement}" for requirement in group.requirements) + conditions
+    return Reach(source, (source, *reached.path), conditions)
 
 
 def build_graph(inventory: Inventory, *, now: datetime | None = None, prefilter: bool = True) -> AssumeGraph:

@@ -22,13 +22,13 @@ from .context import RequestContext
 from .entities import Inventory, NamedPolicy, Organization, Role
 from .errors import InvalidRequestError
 from .evaluate import can_assume
+from .graph_classes import CallerGroup, CallerGroups, ClassKey, DecisionClasses
 from .graph_context import HopContext, environment, hop_context, is_caller_chosen, is_principal_key
-from .graph_index import IdentityIndex, RoleTrust, TrustIndex, group_by_patterns
+from .graph_index import IdentityIndex, RoleTrust, TrustIndex
 from .policy import parse_policy
 from .principal import Caller, CallerKind, caller_from_principal
 from .request import ASSUME_ROLE, AssumeRoleRequest, derived_context
 from .statements import covers
-from .wildcard import arn_matches
 
 OUTSIDE_IDENTITY = NamedPolicy(
     "(not loaded: the caller's own account is assumed to allow it)",
@@ -44,6 +44,23 @@ class Edge:
     source: str
     target: str
     requirements: tuple[str, ...] = ()
+    # For a principal outside the snapshot: the values the hop assumed for keys that say who it is
+    # (``aws:PrincipalOrgID``…); a rule can tell from them that whoever passes is internal after all.
+    assumed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeGroup:
+    """Every source of ``sources`` can assume ``target`` in one hop, provided it meets ``requirements``.
+    The sources of a decision class share one tuple across roles, so the graph holds classes, not pairs."""
+
+    sources: tuple[str, ...]
+    target: str
+    requirements: tuple[str, ...] = ()
+    assumed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def edges(self) -> Iterator[Edge]:
+        return (Edge(source, self.target, self.requirements, self.assumed) for source in self.sources)
 
 
 class EdgeFinder:
@@ -55,54 +72,110 @@ class EdgeFinder:
         self.trusts = TrustIndex(inventory)
         self.identities = IdentityIndex(inventory)
         self.environment = environment(now)
-        self._groups: dict[str, dict[tuple[str, ...], list[str]]] = {}
+        # With the pre-filter, the evaluator decides once per decision class (`graph_classes`), not per pair.
+        self.classes = DecisionClasses(inventory)
+        self._groups: dict[str, CallerGroups] = {}
+        self._decided: dict[ClassKey, int | None] = {}
+        self._decided_outside: dict[ClassKey, Edge | None] = {}
+        self.evaluations = 0
 
-    def edges_into(self, role: Role) -> tuple[Edge, ...]:
+    def edges_into(self, role: Role) -> tuple[EdgeGroup, ...]:
         trust = self.trusts.trust(role)
         if trust is None:
             return ()  # an unreadable trust policy admits nobody; scans report it as an error
         grants = [g for g in trust.grants if covers(g.statement, ASSUME_ROLE)]
         hops = _distinct(hop_context(g.statement, trust.denies, is_caller_chosen) for g in grants)
-        loaded = (self.candidates(trust) if self.prefilter else self._everyone()) if hops else set()
-        edges = [edge for p in sorted(loaded) if (edge := self._loaded_edge(trust, p, hops)) is not None]
+        found: list[EdgeGroup] = []
+        if hops and self.prefilter:
+            found += self._loaded_groups(trust, hops)
+        elif hops:
+            found += [g for p in sorted(self._everyone()) if (g := self._single(trust, p, hops, exact=True))]
         names = dict.fromkeys(name for grant in trust.grants for name in grant.external)
-        edges += [edge for name in names if (edge := self._external_edge(trust, *name)) is not None]
-        return tuple(sorted(edges, key=lambda e: e.source))
+        for name in names:
+            edge = self._external_edge(trust, *name)
+            if edge is not None:
+                found.append(EdgeGroup((edge.source,), edge.target, edge.requirements, edge.assumed))
+        return tuple(sorted(found, key=lambda g: g.sources[0]))
 
-    def candidates(self, trust: RoleTrust) -> set[str]:
-        """Loaded principals the trust policy can admit and, where they need it, their own policies allow."""
+    def _loaded_groups(self, trust: RoleTrust, hops: list[HopContext]) -> Iterator[EdgeGroup]:
+        """Named principals one by one; everyone else a decision class at a time."""
+        direct, groups = self._candidates(trust)
+        alone = direct | self.classes.named(trust.role)
+        decided_alone = {p for p in alone if p in direct or any(p in g.member_set for g in groups)}
+        for principal in sorted(decided_alone):
+            single = self._single(trust, principal, hops, exact=False)
+            if single is not None:
+                yield single
+        for group in groups:
+            members = tuple(m for m in group.members if m not in alone) if group.member_set & alone else group.members
+            yield from self._class_groups(trust, members, hops)
+
+    def _class_groups(self, trust: RoleTrust, members: tuple[str, ...], hops: list[HopContext]) -> Iterator[EdgeGroup]:
+        if not members:
+            return
+        for key, part in self.classes.partition(members, trust.role):
+            allowed = self._decide(key, trust, part[0], hops)
+            if allowed is not None:
+                yield EdgeGroup(part, trust.role.arn, hops[allowed].requirements)
+
+    def _single(self, trust: RoleTrust, principal: str, hops: list[HopContext], *, exact: bool) -> EdgeGroup | None:
+        if exact:
+            allowed = self._first_allowing(trust, principal, hops)
+        else:
+            allowed = self._decide(self.classes.key(principal, trust.role), trust, principal, hops)
+        return None if allowed is None else EdgeGroup((principal,), trust.role.arn, hops[allowed].requirements)
+
+    def _decide(self, key: ClassKey, trust: RoleTrust, principal: str, hops: list[HopContext]) -> int | None:
+        if key not in self._decided:
+            self._decided[key] = self._first_allowing(trust, principal, hops)
+        return self._decided[key]
+
+    def _candidates(self, trust: RoleTrust) -> tuple[set[str], list[CallerGroup]]:
+        """Loaded principals the trust policy names (and, where they need it, their own policies allow), and
+        the classes of the accounts it admits whose policies may allow sts:AssumeRole on the role."""
         role, role_account = trust.role, trust.role.account_id
-        found: set[str] = set()
+        direct: set[str] = set()
+        groups: dict[int, CallerGroup] = {}
         for grant in trust.grants:
             for principal in grant.direct:
                 if _account(principal) == role_account or self.identities.may_allow(principal, role.arn):
-                    found.add(principal)
+                    direct.add(principal)
             for account in self.inventory.accounts if grant.anyone else grant.accounts:
-                if grant.anyone and account == role_account:
-                    found.update(self.trusts.principals_of(account))  # "*" grants its own account directly
-                else:
-                    found.update(self._allowed_by_identity(account, role.arn))
-        return found
+                index = self._account_groups(account)
+                every = grant.anyone and account == role_account  # "*" grants its own account directly
+                for group in index.groups if every else index.matching(role.arn):
+                    groups[id(group)] = group
+        return direct, sorted(groups.values(), key=lambda g: g.members[0])
 
-    def _allowed_by_identity(self, account: str, role_arn: str) -> Iterator[str]:
+    def _account_groups(self, account: str) -> CallerGroups:
         if account not in self._groups:
-            self._groups[account] = group_by_patterns(self.identities, self.trusts.principals_of(account))
-        for patterns, members in self._groups[account].items():
-            if any(arn_matches(p, role_arn) for p in patterns):
-                yield from members
+            principals = self.trusts.principals_of(account)
+            self._groups[account] = CallerGroups(principals, self.classes, self.identities)
+        return self._groups[account]
 
     def _everyone(self) -> set[str]:
         return {p for account in self.inventory.accounts for p in self.trusts.principals_of(account)}
 
-    def _loaded_edge(self, trust: RoleTrust, principal: str, hops: list[HopContext]) -> Edge | None:
-        for hop in hops:
+    def _first_allowing(self, trust: RoleTrust, principal: str, hops: list[HopContext]) -> int | None:
+        """The first hop context (fewest requirements first) in which the evaluator allows the call."""
+        for index, hop in enumerate(hops):
             context = {**self.environment, **hop.values}
             assembled = request_for(self.inventory, principal, trust.role.arn, context=context)
+            self.evaluations += 1
             if can_assume(assembled.request).allowed:
-                return Edge(principal, trust.role.arn, hop.requirements)
+                return index
         return None
 
     def _external_edge(self, trust: RoleTrust, name: str, action: str) -> Edge | None:
+        if not self.prefilter:
+            return self._decide_external(trust, name, action)
+        key = self.classes.outside_key(name, action, trust.role)
+        if key not in self._decided_outside:
+            self._decided_outside[key] = self._decide_external(trust, name, action)
+        found = self._decided_outside[key]
+        return None if found is None else replace(found, target=trust.role.arn)
+
+    def _decide_external(self, trust: RoleTrust, name: str, action: str) -> Edge | None:
         caller = external_caller(name, action)
         if caller is None:
             return None
@@ -115,9 +188,11 @@ class EdgeFinder:
         for grant in (g for g in trust.grants if (name, action) in g.external):
             hop = hop_context(grant.statement, trust.denies, free)
             context = RequestContext({**self.environment, **hop.values}).with_defaults(org_keys)
+            self.evaluations += 1
             if can_assume(self._outside_request(trust, caller, action, context)).allowed:
                 extra = (OUTSIDE_REQUIREMENT,) if caller.is_iam else ()
-                return Edge(name, trust.role.arn, hop.requirements + extra)
+                assumed = tuple((k, _values(v)) for k, v in hop.values.items() if is_principal_key(k))
+                return Edge(name, trust.role.arn, hop.requirements + extra, assumed)
         return None
 
     def _outside_request(
@@ -169,6 +244,10 @@ def _org_keys(org: Organization, account: str | None) -> dict[str, str | list[st
     if account in org.org_paths:
         keys["aws:PrincipalOrgPaths"] = [org.org_paths[account]]
     return keys
+
+
+def _values(value: str | list[str]) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else (value,)
 
 
 def _distinct(hops: Iterator[HopContext]) -> list[HopContext]:

@@ -7,7 +7,8 @@ do not control. Checked: inline policies of users, groups and roles, and custome
 to any of them. Only ``sts:AssumeRole`` counts (identity policies do not authorize the web identity and SAML
 APIs). A concrete ``aws:ResourceAccount``/``aws:ResourceOrgID``/``aws:ResourceOrgPaths`` condition keeps
 the rule quiet. One finding per policy, listing the roles of the loaded accounts that the pattern names and
-that a holder can assume through this policy alone (``evidence["reachable_roles"]``).
+that a holder can assume, decided with all of its policies (Denies, boundary, SCPs: what ``can-assume`` says)
+(``evidence["reachable_roles"]``, the first 50, and ``reachable_count``).
 
 Failing example: a customer managed policy attached to a user, ``{"Effect": "Allow", "Action":
 "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/CrossAccountReadOnlyRole"}``.
@@ -21,18 +22,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from ..iam.assemble import request_for
 from ..iam.entities import Group, Identity, Inventory, NamedPolicy
-from ..iam.errors import InvalidRequestError
-from ..iam.evaluate import can_assume
 from ..iam.policy import Statement
 from ..iam.request import ASSUME_ROLE
 from ..iam.wildcard import arn_matches, glob_matches
 from .context import AuditContext
 from .findings import Finding, Severity
-from .grants import PrincipalKind, covered_apis, positive_values, trust_grants
+from .grants import covered_apis, positive_values
 from .registry_types import InventoryRule, RuleMeta, Scope
 from .remediation import show, statement_dict
 
@@ -45,6 +43,7 @@ META = RuleMeta(
     doc=__doc__ or "",
 )
 
+SHOWN, LISTED = 10, 50  # reachable roles named in the explanation and listed in the evidence (the count has all)
 RESOURCE_SCOPE_KEYS = ("aws:ResourceAccount", "aws:ResourceOrgID", "aws:ResourceOrgPaths")
 
 
@@ -117,11 +116,12 @@ def _scoped(statement: Statement) -> bool:
 
 def _finding(ctx: AuditContext, inventory: Inventory, use: PolicyUse, broad: list[BroadStatement]) -> Finding:
     first = broad[0]
-    reachable = reachable_roles(inventory, use, broad)
+    reachable = reachable_roles(ctx, use, broad)
     holders = [h.arn for h in use.holders]
     resources = [_describe(b) for b in broad]
+    more = f" and {len(reachable) - SHOWN} more" if len(reachable) > SHOWN else ""
     reach = (
-        f" In the loaded accounts it reaches: {', '.join(reachable)}."
+        f" In the loaded accounts it reaches: {', '.join(reachable[:SHOWN])}{more}."
         if reachable
         else " No role of the loaded accounts is reachable through it today."
     )
@@ -136,13 +136,14 @@ def _finding(ctx: AuditContext, inventory: Inventory, use: PolicyUse, broad: lis
             f"to {_who(holders)}: it may assume any role, in any AWS account, whose trust policy admits it, so what it "
             f"reaches is decided by other accounts' trust policies, not by this policy.{reach}"
         ),
-        remediation=_remediation(first, reachable),
+        remediation=_remediation(first, reachable if len(reachable) <= SHOWN else []),
         evidence={
             "policy": use.subject,
             "attached_to": holders,
             "statements": [b.index for b in broad],
             "resources": resources,
-            "reachable_roles": reachable,
+            "reachable_roles": reachable[:LISTED],
+            "reachable_count": len(reachable),
         },
     )
 
@@ -158,14 +159,14 @@ def _describe(broad: BroadStatement) -> str:
     return ", ".join(broad.patterns)
 
 
-def reachable_roles(inventory: Inventory, use: PolicyUse, broad: list[BroadStatement]) -> list[str]:
-    """Roles the broad patterns name that a holder can assume with this policy as its only identity policy."""
-    callers = [caller for holder in use.holders for caller in _callers(inventory, holder)]
-    return [
-        role.arn
-        for role in inventory.roles()
-        if any(_names(b, role.arn) for b in broad) and any(_assumes(inventory, c, role.arn, use) for c in callers)
-    ]
+def reachable_roles(ctx: AuditContext, use: PolicyUse, broad: list[BroadStatement]) -> list[str]:
+    """Roles the broad patterns name that a holder (a group: its members) can assume, decided with all of the
+    holder's policies, boundary and SCPs, as `can-assume` decides it: read from the compiled graph."""
+    assert ctx.inventory is not None
+    callers = [caller for holder in use.holders for caller in _callers(ctx.inventory, holder)]
+    targets = {role for caller in callers for role in ctx.graph.targets_of(caller)}
+    named = (role for role in targets if any(_names(b, role) for b in broad))
+    return sorted(named, key=ctx.role_order.__getitem__)
 
 
 def _callers(inventory: Inventory, holder: Identity) -> list[str]:
@@ -179,33 +180,6 @@ def _names(broad: BroadStatement, arn: str) -> bool:
     if broad.statement.not_resource is not None:
         return not any(arn_matches(p, arn) for p in broad.statement.not_resource)
     return any(arn_matches(p, arn) for p in broad.patterns)
-
-
-def _assumes(inventory: Inventory, caller: str, role_arn: str, use: PolicyUse) -> bool:
-    admits = _trust_admits(inventory, role_arn)
-    if admits is not None and caller.split(":")[4] not in admits:
-        return False  # the trust policy names neither the caller's account nor anyone: no need to evaluate
-    try:
-        request = request_for(inventory, caller, role_arn, action=ASSUME_ROLE).request
-        return can_assume(replace(request, identity_policies=(use.policy,))).allowed
-    except InvalidRequestError:
-        return False  # the caller or the role cannot be evaluated (an unreadable trust policy: audit-error)
-
-
-def _trust_admits(inventory: Inventory, role_arn: str) -> frozenset[str] | None:
-    """The accounts whose principals the role's trust policy could admit (None: possibly anyone), once per role.
-
-    Exact as a pre-filter: an IAM caller is only ever matched by ``*``, its account, its own ARNs, or a unique
-    id (whose account is unknown, so it keeps the role in play).
-    """
-    key = ("trust-admits", role_arn)
-    if key not in inventory.memo:
-        role = inventory.role(role_arn)
-        grants = trust_grants(role.trust_policy) if role and role.trust_policy else []
-        anyone = any(g.kind in (PrincipalKind.WILDCARD, PrincipalKind.UNIQUE_ID) for g in grants)
-        inventory.memo[key] = None if anyone else frozenset(g.account_id for g in grants if g.account_id)
-    admits = inventory.memo[key]
-    return admits if isinstance(admits, frozenset) else None
 
 
 def _remediation(broad: BroadStatement, reachable: list[str]) -> str:

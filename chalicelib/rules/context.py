@@ -53,6 +53,11 @@ class AuditContext:
         return build_graph(self.inventory)
 
     @cached_property
+    def role_order(self) -> dict[str, int]:
+        """The position of every loaded role in inventory order, to list roles in a stable order."""
+        return {role.arn: i for i, role in enumerate(self.inventory.roles())} if self.inventory else {}
+
+    @cached_property
     def live_unique_ids(self) -> frozenset[str]:
         """Unique ids (``AROA…``, ``AIDA…``) of the loaded users and roles; empty without an inventory."""
         if self.inventory is None:
