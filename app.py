@@ -37,19 +37,19 @@ def on_auditor_change(event: CloudWatchEvent) -> dict[str, Any]:
 @app.lambda_function(name="rescan")
 def rescan(event: Any, context: Any) -> dict[str, Any]:
     """Direct invocation: {"role_arn": …}, {"account_id": …} or {"organization": true} → a summary."""
-    return service.rescan(event)
+    return service.rescan(event, context=context)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="scheduled_rescan")
 def scheduled_rescan(event: CloudWatchEvent) -> dict[str, Any]:
     """Daily full re-scan: reports new and resolved findings."""
-    return service.rescan({"scheduled": True})
+    return service.rescan({"scheduled": True}, context=event.context)
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="flush_outbox")
 def flush_outbox(event: CloudWatchEvent) -> dict[str, Any]:
     """Every 10 minutes: retry the notifications still queued in the outbox, even when no other handler runs."""
-    return service.flush()
+    return service.flush(context=event.context)
 
 
 @app.lambda_function(name="can_assume")

@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalicelib.events.models import EventParseError, parse_event
 from chalicelib.iam.cases import decide_case, decision_json
 from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
+from chalicelib.notify.deadline import Deadline
 from chalicelib.observability import logger, metrics
 from chalicelib.wiring import Wiring, current
 
@@ -32,15 +33,16 @@ def handle_event(raw: dict[str, Any], context: Any = None, wiring: Wiring | None
     event_id = event.detail.event_id or event.id
     logger.append_keys(cloudtrail_event_id=event_id, event_name=event.detail.event_name)
     metrics.add_metric(name="EventsProcessed", unit=MetricUnit.Count, value=1)
-    summary = _once(wiring, event_id, lambda: _summarise(wiring.auditor.handle(event)), context)
+    auditor = wiring.auditor.within(Deadline.of(context))
+    summary = _once(wiring, event_id, lambda: _summarise(auditor.handle(event)), context)
     logger.info("event processed", extra={"summary": summary})
     return summary
 
 
-def rescan(payload: Any, wiring: Wiring | None = None) -> dict[str, Any]:
+def rescan(payload: Any, wiring: Wiring | None = None, context: Any = None) -> dict[str, Any]:
     """``{"role_arn"}``, ``{"account_id"}``, ``{"organization": true}`` or ``{"scheduled": true}``."""
     wiring = wiring or current()
-    auditor = wiring.auditor
+    auditor = wiring.auditor.within(Deadline.of(context))
     if not isinstance(payload, dict):
         return {"error": "payload must be an object: {role_arn}, {account_id} or {organization: true}"}
     if payload.get("role_arn"):
@@ -54,9 +56,9 @@ def rescan(payload: Any, wiring: Wiring | None = None) -> dict[str, Any]:
     return _summarise(outcome)
 
 
-def flush(wiring: Wiring | None = None) -> dict[str, Any]:
+def flush(wiring: Wiring | None = None, context: Any = None) -> dict[str, Any]:
     """Retry the notifications earlier invocations could not deliver (the outbox); nothing new is checked."""
-    return _summarise((wiring or current()).auditor.flush())
+    return _summarise((wiring or current()).auditor.within(Deadline.of(context)).flush())
 
 
 def _summarise(outcome: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -65,6 +65,7 @@ class Wiring:
     settings: Settings
     session_factory: Callable[[], Any] | None = None  # default: a boto3 Session from the environment
     extra_notifiers: Sequence[Notifier] = ()
+    _sns_clients: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def session(self) -> Any:
@@ -108,8 +109,8 @@ class Wiring:
         notifiers: list[Notifier] = list(self.extra_notifiers)
         topic = notify.sns_topic_arn or self.settings.topic_arn
         if topic:
-            sns = self.session.client("sns", region_name=self.settings.region)
-            notifiers.append(SnsNotifier(sns, topic, notify.sns_min_severity or minimum))
+            sns_min = notify.sns_min_severity or minimum
+            notifiers.append(SnsNotifier(None, topic, sns_min, client_for=self.sns_client))
         secret = notify.slack_webhook_secret or self.settings.slack_secret
         if secret:
             url = webhook_url_provider(
@@ -119,6 +120,19 @@ class Wiring:
             )
             notifiers.append(SlackNotifier(url, notify.slack_min_severity or minimum))
         return notifiers
+
+    def sns_client(self, timeout: float) -> Any:
+        """An SNS client whose connect and read end within ``timeout`` seconds, with no retry of its own (a
+        publish whose answer was lost may have gone out: the outbox resends it, once). One per whole second."""
+        seconds = max(1, int(timeout))
+        if seconds not in self._sns_clients:
+            from botocore.config import Config as BotoConfig  # type: ignore[import-untyped]  # noqa: PLC0415
+
+            config = BotoConfig(
+                connect_timeout=min(seconds, 3), read_timeout=seconds, retries={"total_max_attempts": 1}
+            )
+            self._sns_clients[seconds] = self.session.client("sns", region_name=self.settings.region, config=config)
+        return self._sns_clients[seconds]
 
     @cached_property
     def auditor(self) -> Auditor:

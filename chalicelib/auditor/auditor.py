@@ -7,6 +7,7 @@ the notifiers. Nothing here creates an AWS client: `chalicelib.wiring` builds th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Collection, Sequence
@@ -23,6 +24,7 @@ from chalicelib.iam.evaluate import can_assume
 from chalicelib.iam.policy import PolicyDocument, parse_policy
 from chalicelib.inventory.port import LoadResult
 from chalicelib.notify.base import DeliveryReport, Notifier, deliver
+from chalicelib.notify.deadline import Deadline
 from chalicelib.rules import new_access, runtime
 from chalicelib.rules.context import AuditContext, RoleTarget
 from chalicelib.rules.engine import ErrorRecord, audit_inventory, audit_role, finalize
@@ -31,7 +33,7 @@ from chalicelib.rules.registry import RULES
 from chalicelib.rules.registry_types import RoleRule
 from chalicelib.rules.remediation import document_dict
 from chalicelib.rules.trustmodel import AccountClass
-from chalicelib.state.model import Change
+from chalicelib.state.model import Change, scope_of
 from chalicelib.state.store import FindingStore
 from chalicelib.state.tracker import reconcile
 
@@ -74,6 +76,12 @@ class Auditor:
     # Role assumptions are frequent: checking one against the trust model may use a recently loaded inventory.
     # Changes never do, they always read fresh.
     load_recent: AccountLoader | None = None
+    # When this invocation's notifications must be done (the Lambda's remaining time): see `within`.
+    deadline: Deadline = field(default_factory=Deadline.unbounded)
+
+    def within(self, deadline: Deadline) -> Auditor:
+        """This auditor for one invocation whose sends must end by ``deadline``; the rest waits in the outbox."""
+        return dataclasses.replace(self, deadline=deadline)
 
     def handle(self, event: CloudTrailEvent) -> Outcome:
         change = classify(event)
@@ -235,7 +243,8 @@ class Auditor:
         scanned = sorted(loaded.inventory.accounts)
         outcome = Outcome(action=action, errors=[e.message for e in loaded.errors])
         why = context or {"actor": f"Trustwatch {action}"}
-        return self._settle(outcome, list(result.findings), (), SCAN_RULE_IDS, why, accounts=scanned)
+        findings = list(result.findings)
+        return self._settle(outcome, findings, (), SCAN_RULE_IDS, why, accounts=scanned, per_role=True)
 
     def rescan_role(self, role_arn: str) -> Outcome:
         account = role_arn.split(":")[4]
@@ -259,19 +268,30 @@ class Auditor:
         context: dict[str, str],
         *,
         accounts: Collection[str] = (),
+        per_role: bool = False,
     ) -> Outcome:
+        """Record the findings; announce what changed: one message for an event, one per role for a re-scan."""
         now = self.clock()
         changes = reconcile(self.store, findings, scopes or (), now, accounts=accounts, context=context, rules=rules)
         outcome.findings = len(findings)
         outcome.changes = changes
-        outcome.delivery = deliver(changes, self.notifiers, self.store, now)
+        outcome.delivery = deliver(_messages(changes, per_role), self.notifiers, self.store, now, self.deadline)
         return outcome
 
     def flush(self) -> Outcome:
         """Retry what earlier deliveries could not send (the outbox), with nothing new to announce."""
         outcome = Outcome(action="flush outbox")
-        outcome.delivery = deliver([], self.notifiers, self.store, self.clock())
+        outcome.delivery = deliver([], self.notifiers, self.store, self.clock(), self.deadline)
         return outcome
+
+
+def _messages(changes: list[Change], per_role: bool) -> list[list[Change]]:
+    if not per_role:
+        return [changes] if changes else []
+    by_scope: dict[str, list[Change]] = {}
+    for change in changes:
+        by_scope.setdefault(scope_of(change.finding), []).append(change)
+    return list(by_scope.values())
 
 
 def _actor_context(change: TrustChange | IdentityChange | AuditorChange) -> dict[str, str]:

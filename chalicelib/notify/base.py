@@ -1,12 +1,20 @@
 """One notifier interface, and `deliver`: the only place that decides what goes where and what waits.
 
-A change goes to every channel whose ``min_severity`` it reaches (a severity change counts at the higher of its
-two severities, so a channel hears that something it was told about went down). A failed send is logged with
-the finding and queued in the store's outbox; the next ``deliver`` retries it first, with exponential backoff.
-Nothing is dropped: a queued delivery stays until a channel takes it. Changes to a finding that still has a
-delivery queued on a channel wait behind it, so a channel never hears "resolved" before "new". Once a channel
-fails in a run, the rest of its messages go straight to the outbox: a channel that is down costs one timeout
-per run, not one per message.
+A message is what one event (or one role's re-scan) changed: its changes go out together, one message per
+channel, most severe first. A change goes to every channel whose ``min_severity`` it reaches (a severity
+change counts at the higher of its two severities, so a channel hears that something it was told about went
+down).
+
+Delivery is at least once, outbox first: every message is written to the store's outbox *before* it is sent,
+claimed by the invocation that wrote it, and deleted once the channel took it. An invocation that dies or runs
+out of time mid-send leaves it there; after the claim lapses the next ``deliver`` (``flush_outbox`` every ten
+minutes) sends it. Every send is bounded by the invocation's `Deadline`; what does not fit waits in the outbox.
+A message is sent again only when its last attempt got no answer (or failed), so each lost answer costs at most
+one duplicate. A failed send backs off exponentially, or as long as the channel asked (``Retry-After``); a
+permanent failure (an invalid webhook URL, a message the channel refuses) is parked, not retried. Messages
+about a finding that still has one queued on a channel wait behind it, so a channel never hears "resolved"
+before "new". Once a channel fails in a run, its other messages wait in the outbox: a channel that is down
+costs one timeout per run, not one per message.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib.notify.deadline import Deadline
 from chalicelib.rules.findings import Severity
 from chalicelib.state.model import Change, Delivery
 from chalicelib.state.store import FindingStore
@@ -25,19 +34,28 @@ logger = logging.getLogger(__name__)
 
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
-CLAIM_LEASE = timedelta(minutes=5)  # longer than a Lambda's timeout: a claim outlives the retrier holding it
+CLAIM_LEASE = timedelta(minutes=5)  # at least; a claim also outlives the claiming invocation's deadline
+_SEVERITY_FIRST = {"new": 0, "severity-changed": 1, "resolved": 2}
 
 
 class DeliveryError(Exception):
-    """A channel did not take a message. The text is safe to log and to store (no secret, no webhook URL)."""
+    """A channel did not take a message. The text is safe to log and to store (no secret, no webhook URL).
+
+    ``retry_after``: the channel asked to wait that many seconds; ``permanent``: trying again cannot help.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
 
 
 class Notifier(Protocol):
     channel: str
     min_severity: Severity
 
-    def send(self, change: Change) -> None:
-        """Deliver one change, or raise `DeliveryError`."""
+    def send(self, changes: Sequence[Change], deadline: Deadline) -> None:
+        """Deliver one message about ``changes`` (most severe first) before ``deadline``, or raise `DeliveryError`."""
         ...
 
 
@@ -54,6 +72,8 @@ class ChannelReport:
     queued: list[Sent] = field(default_factory=list)
     below_threshold: int = 0
     failing: bool = False  # failed once in this run: the rest waits in the outbox (a Lambda has a timeout)
+    messages: int = 0  # messages the channel took
+    parked: int = 0  # messages refused for good in this run
 
 
 @dataclass(slots=True)
@@ -73,7 +93,13 @@ class DeliveryReport:
             return [{"finding_id": s.finding_id, "change": s.kind, "retry": s.retry} for s in sent]
 
         return {
-            name: {"delivered": entries(c.delivered), "queued": entries(c.queued), "below_threshold": c.below_threshold}
+            name: {
+                "delivered": entries(c.delivered),
+                "queued": entries(c.queued),
+                "below_threshold": c.below_threshold,
+                "messages": c.messages,
+                "parked": c.parked,
+            }
             for name, c in self.channels.items()
         }
 
@@ -90,80 +116,103 @@ def backoff(attempts: int) -> timedelta:
     return min(RETRY_FIRST * (1 << min(max(attempts - 1, 0), 16)), RETRY_CAP)
 
 
+def ordered(changes: Sequence[Change]) -> list[Change]:
+    """Most severe first; at one severity, new before changed before resolved; then by rule and id."""
+    return sorted(
+        changes, key=lambda c: (-c.finding.severity.rank, _SEVERITY_FIRST[c.kind], c.finding.rule_id, c.finding.id)
+    )
+
+
 def deliver(
-    changes: Sequence[Change], notifiers: Sequence[Notifier], store: FindingStore, now: datetime
+    messages: Sequence[Sequence[Change]],
+    notifiers: Sequence[Notifier],
+    store: FindingStore,
+    now: datetime,
+    deadline: Deadline | None = None,
 ) -> DeliveryReport:
-    """Retry what each channel owes from earlier runs, then send ``changes``; report per channel."""
+    """Record every message each channel is owed, then send what is owed (oldest first) before ``deadline``."""
+    deadline = deadline or Deadline.unbounded()
+    lease = now + max(CLAIM_LEASE, timedelta(seconds=min(deadline.remaining(), 86400.0)) + CLAIM_LEASE)
     report = DeliveryReport({n.channel: ChannelReport() for n in notifiers})
-    for notifier in notifiers:
+    owned: set[str] = set()
+    for notifier in notifiers:  # outbox first: nothing is sent before everything owed is recorded
         outcome = report.channels[notifier.channel]
-        held = _retry_queued(notifier, store, now, outcome)
-        for change in changes:
-            _offer(notifier, change, store, now, held=held, outcome=outcome)
+        for message in messages:
+            wanted = [c for c in message if wants(notifier, c)]
+            outcome.below_threshold += len(message) - len(wanted)
+            if wanted:
+                delivery = Delivery.for_changes(notifier.channel, ordered(wanted), now, claimed_until=lease)
+                if store.enqueue(delivery):
+                    owned.add(delivery.id)
+    for notifier in notifiers:
+        _send_owed(notifier, store, now, deadline, owned=owned, lease=lease, outcome=report.channels[notifier.channel])
     return report
 
 
-def _retry_queued(notifier: Notifier, store: FindingStore, now: datetime, outcome: ChannelReport) -> set[str]:
-    """Send the channel's due outbox entries, oldest first; return the findings that still have one queued."""
-    held: set[str] = set()
+def _send_owed(
+    notifier: Notifier,
+    store: FindingStore,
+    now: datetime,
+    deadline: Deadline,
+    *,
+    owned: set[str],
+    lease: datetime,
+    outcome: ChannelReport,
+) -> None:
+    held: set[str] = set()  # findings with an earlier message still queued: later ones wait behind it
     for delivery in store.pending(notifier.channel):
-        finding_id = delivery.change.finding.id
-        waiting = outcome.failing or finding_id in held or delivery.next_attempt_at > now
-        if waiting or not store.claim(delivery, now + CLAIM_LEASE):
-            held.add(finding_id)
+        mine = delivery.id in owned
+        sent = [Sent(c.finding.id, c.kind, retry=not mine) for c in delivery.changes]
+        if not (mine or delivery.next_attempt_at <= now):  # not due yet (or claimed by a live retrier)
+            held |= delivery.finding_ids
             continue
-        error = _attempt(notifier, delivery.change, retry=True)
-        sent = Sent(finding_id, delivery.change.kind, retry=True)
+        if outcome.failing or delivery.finding_ids & held or not deadline.allows():  # left to the outbox
+            held |= delivery.finding_ids
+            outcome.queued += sent
+            if mine:
+                store.claim(delivery, now)  # released: due at once for the next retrier, no attempt counted
+            continue
+        if not mine and not store.claim(delivery, lease):  # another retrier took it since it was read
+            held |= delivery.finding_ids
+            continue
+        error = _attempt(notifier, delivery, deadline)
         if error is None:
             store.delivered(delivery.id)
-            outcome.delivered.append(sent)
+            outcome.delivered += sent
+            outcome.messages += 1
+            continue
+        held |= delivery.finding_ids
+        outcome.failing = True
+        outcome.queued += sent
+        if error.permanent:
+            store.failed(delivery.id, str(error), now, permanent=True)
+            outcome.parked += 1
         else:
-            store.failed(delivery.id, error, now + backoff(delivery.attempts + 1))
-            held.add(finding_id)
-            outcome.failing = True
-            outcome.queued.append(sent)
-    return held
+            wait = max(backoff(delivery.attempts + 1), timedelta(seconds=error.retry_after or 0))
+            store.failed(delivery.id, str(error), now + wait)
 
 
-def _offer(
-    notifier: Notifier, change: Change, store: FindingStore, now: datetime, *, held: set[str], outcome: ChannelReport
-) -> None:
-    if not wants(notifier, change):
-        outcome.below_threshold += 1
-        return
-    sent = Sent(change.finding.id, change.kind)
-    if outcome.failing or change.finding.id in held:  # keep the order behind a queued message about it
-        store.enqueue(Delivery.for_change(notifier.channel, change, now))
-        outcome.queued.append(sent)
-        return
-    error = _attempt(notifier, change, retry=False)
-    if error is None:
-        outcome.delivered.append(sent)
-        return
-    store.enqueue(Delivery.for_change(notifier.channel, change, now, error=error, retry_at=now + backoff(1)))
-    held.add(change.finding.id)
-    outcome.failing = True
-    outcome.queued.append(sent)
-
-
-def _attempt(notifier: Notifier, change: Change, *, retry: bool) -> str | None:
-    """Send once; on failure log it with the finding and return the error text (``None`` when it went out)."""
-    finding = change.finding
+def _attempt(notifier: Notifier, delivery: Delivery, deadline: Deadline) -> DeliveryError | None:
+    """Send once; on failure log it with its findings and return the error (``None`` when it went out)."""
     fields = {
         "channel": notifier.channel,
-        "finding_id": finding.id,
-        "rule_id": finding.rule_id,
-        "role_arn": finding.role_arn,
-        "change": change.kind,
-        "retry": retry,
+        "delivery_id": delivery.id,
+        "finding_ids": sorted(delivery.finding_ids),
+        "rule_ids": sorted({c.finding.rule_id for c in delivery.changes}),
+        "role_arns": sorted({c.finding.role_arn or "" for c in delivery.changes} - {""}),
+        "changes": [c.kind for c in delivery.changes],
+        "attempts": delivery.attempts,
     }
-    what = (change.kind, finding.id, notifier.channel)
+    what = (", ".join(sorted(delivery.finding_ids)), notifier.channel)
     try:
-        notifier.send(change)
+        notifier.send(delivery.changes, deadline)
     except DeliveryError as exc:
-        logger.warning("%s of %s not delivered to %s, queued for retry: %s", *what, exc, extra=fields)
-        return str(exc)
+        if exc.permanent:
+            logger.error("message about %s refused by %s for good, parked: %s", *what, exc, extra=fields)
+        else:
+            logger.warning("message about %s not delivered to %s, queued for retry: %s", *what, exc, extra=fields)
+        return exc
     except Exception as exc:  # a bug or an unexpected client error: the message is still owed, so queue it too
-        logger.exception("%s of %s not delivered to %s (unexpected error), queued for retry", *what, extra=fields)
-        return f"{type(exc).__name__}: {exc}"
+        logger.exception("message about %s not delivered to %s (unexpected error), queued", *what, extra=fields)
+        return DeliveryError(f"{type(exc).__name__}: {exc}")
     return None

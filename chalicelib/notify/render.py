@@ -1,5 +1,9 @@
 """The wording of every notification, in one place: the subject line, the SNS message and the Slack message.
 
+A message carries the changes one event (or one role's re-scan) brought, most severe first (`ordered`): one
+Slack message within Block Kit's limits (50 blocks, 3,000 characters a text; what does not fit is listed by
+rule and severity), one SNS message within its 256 KB.
+
 Every string an attacker can choose (role names and paths, principals, session names, tags, policy values,
 the actor text of ``Change.context``, and the rule texts that quote them) reaches Slack only through
 `escape_slack`, so it can neither mention ``@channel`` nor forge a link. The subject is printable ASCII
@@ -9,6 +13,7 @@ without line breaks (what SNS and mail accept); the SNS body is JSON and carries
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.report.escape import escape_slack, escape_terminal
@@ -17,6 +22,9 @@ from chalicelib.rules.findings import Finding, Severity
 from chalicelib.state.model import Change
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
+SNS_MAX_BYTES = 250_000  # SNS takes 256 KiB, message attributes included
+MAX_BLOCKS = 50  # Slack: blocks per message
+_SHORT_KEYS = ("id", "rule_id", "severity", "title", "account_id", "role_arn", "change", "previous_severity")
 _ICON = {
     Severity.CRITICAL: ":red_circle:",
     Severity.HIGH: ":large_orange_circle:",
@@ -34,25 +42,100 @@ def subject(change: Change) -> str:
     return _clip(escape_terminal(text), SUBJECT_MAX, "...")
 
 
-def sns_message(change: Change) -> tuple[str, str, dict[str, Any]]:
-    """Subject, JSON body (the finding as in CONTRACTS.md §4, plus the change) and filterable attributes."""
-    finding = change.finding
+def message_subject(changes: Sequence[Change]) -> str:
+    """`subject` of a one-change message; ``[HIGH] 3 findings: role/foo in 111111111111`` otherwise."""
+    if len(changes) == 1:
+        return subject(changes[0])
+    top = changes[0]
+    roles = {c.finding.role_arn or c.finding.account_id for c in changes}
+    where = _target(top.finding) + (f" and {len(roles) - 1} more" if len(roles) > 1 else "")
+    text = f"[{_label(top)}] {len(changes)} findings: {where}"
+    return _clip(escape_terminal(text), SUBJECT_MAX, "...")
+
+
+def sns_message(changes: Sequence[Change]) -> tuple[str, str, dict[str, Any]]:
+    """Subject, JSON body (each finding as in CONTRACTS.md §4, plus its change) and filterable attributes:
+    ``severity`` (the highest), ``rule_id`` and ``change`` (lists, which subscription filter policies match)."""
+    entries = [
+        {
+            **c.finding.model_dump(mode="json"),
+            "change": c.kind,
+            "previous_severity": c.previous_severity.value if c.previous_severity else None,
+        }
+        for c in changes
+    ]
     body = {
-        **finding.model_dump(mode="json"),
-        "change": change.kind,
-        "previous_severity": change.previous_severity.value if change.previous_severity else None,
-        "context": dict(change.context),
+        "severity": changes[0].finding.severity.value,
+        "changes": entries,
+        "context": dict(changes[0].context),
     }
     attributes = {
-        "severity": {"DataType": "String", "StringValue": finding.severity.value},
-        "rule_id": {"DataType": "String", "StringValue": finding.rule_id},
-        "change": {"DataType": "String", "StringValue": change.kind},
+        "severity": {"DataType": "String", "StringValue": changes[0].finding.severity.value},
+        "rule_id": {
+            "DataType": "String.Array",
+            "StringValue": json.dumps(sorted({c.finding.rule_id for c in changes})),
+        },
+        "change": {"DataType": "String.Array", "StringValue": json.dumps(sorted({c.kind for c in changes}))},
     }
-    return subject(change), json.dumps(body, ensure_ascii=False), attributes
+    return message_subject(changes), _bounded_json(body), attributes
 
 
-def slack_payload(change: Change) -> dict[str, Any]:
-    """A compact Block Kit message with an escaped plain ``text`` fallback (what notifications show)."""
+def _bounded_json(body: dict[str, Any]) -> str:
+    """The body as JSON within SNS's limit: long texts cut first, then the last findings listed by id only."""
+    entries: list[dict[str, Any]] = body["changes"]
+    text = json.dumps(body, ensure_ascii=False)
+    if len(text.encode()) > SNS_MAX_BYTES:
+        for entry in entries:
+            entry.update(explanation=_clip(entry["explanation"], 2000, "..."), evidence={})
+            entry["remediation"] = _clip(entry["remediation"], 2000, "...")
+    index = len(entries)
+    while len((text := json.dumps(body, ensure_ascii=False)).encode()) > SNS_MAX_BYTES and index > 0:
+        index -= 1
+        entries[index] = {key: entries[index].get(key) for key in _SHORT_KEYS}
+    return text
+
+
+def slack_payload(changes: Sequence[Change]) -> dict[str, Any]:
+    """One Block Kit message about ``changes`` (most severe first), with an escaped plain ``text`` fallback."""
+    if len(changes) == 1:
+        return _one_change(changes[0])
+    top = changes[0]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip(_group_header(changes), 150, "…"), "emoji": True},
+        },
+        {"type": "section", "fields": [_mrkdwn(text) for text in _fields(top)]},
+    ]
+    room = (MAX_BLOCKS - len(blocks) - 2) // 2  # two blocks a change; one for the rest, one for the footer
+    shown = changes if len(changes) <= room else changes[:room]
+    for change in shown:
+        blocks.append(
+            _section(f"*{_label(change)}* · {fit(change.finding.rule_id, 80)} · *{fit(change.finding.title, 300)}*")
+        )
+        if change.kind == "resolved":
+            blocks.append(_section("*Resolved:* " + fit(change.finding.explanation, 600)))
+        else:
+            blocks.append(
+                _section(fit(change.finding.explanation, 900) + "\n" + _fix(change.finding.remediation, 1200))
+            )
+    rest = changes[len(shown) :]
+    if rest:
+        listed = "; ".join(f"{_label(c)} {c.finding.rule_id} {c.finding.id}" for c in rest)
+        blocks.append(_section(f"*And {len(rest)} more:* " + fit(listed, 2800)))
+    ids = ", ".join(c.finding.id for c in changes)
+    blocks.append({"type": "context", "elements": [_mrkdwn(fit(f"findings {ids}", 2000))]})
+    return {"text": fit(message_subject(changes), 300), "blocks": blocks}
+
+
+def _group_header(changes: Sequence[Change]) -> str:
+    top = changes[0]
+    icon = ":white_check_mark:" if all(c.kind == "resolved" for c in changes) else _ICON[top.finding.severity]
+    return f"{icon} {_label(top)} · {len(changes)} findings on {_target(top.finding)}"
+
+
+def _one_change(change: Change) -> dict[str, Any]:
+    """A compact Block Kit message about one change."""
     finding = change.finding
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _header(change), "emoji": True}},
@@ -114,11 +197,11 @@ def _fields(change: Change) -> list[str]:
     return fields
 
 
-def _fix(remediation: str) -> str:
+def _fix(remediation: str, document_limit: int = 1800) -> str:
     prose, document = split_json(remediation)
     text = f"*Fix:* {fit(prose.strip(), 600)}"
     if document is not None:
-        text += "\n```" + fit(document, 1800).replace("`", _GRAVE) + "```"
+        text += "\n```" + fit(document, document_limit).replace("`", _GRAVE) + "```"
     return text
 
 

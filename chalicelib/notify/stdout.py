@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
+from chalicelib.notify.deadline import Deadline
 from chalicelib.notify.render import subject
 from chalicelib.rules.findings import Severity
 from chalicelib.state.model import Change
@@ -18,7 +20,8 @@ class StdoutNotifier:
         self.min_severity = min_severity
         self.channel = channel
 
-    def send(self, change: Change) -> None:
+    def send(self, changes: Sequence[Change], deadline: Deadline | None = None) -> None:
         stream = self._stream or sys.stdout
-        stream.write(f"{subject(change)}  ({change.finding.id})\n")  # the subject is printable ASCII already
+        for change in changes:
+            stream.write(f"{subject(change)}  ({change.finding.id})\n")  # the subject is printable ASCII already
         stream.flush()

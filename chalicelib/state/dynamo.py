@@ -16,18 +16,20 @@ pk                              sk                      attributes
 ``SCOPE#<role arn|account:id>`` ``FINDING#<id>``        (none) exists while the finding is open
 ``ACCOUNT#<account id>``        ``FINDING#<id>``        (none) exists while the finding is open
 ``OUTBOX``                      ``<delivery id>``       channel, created_at, attempts (N), last_error,
-                                                        next_attempt_at, change (the Change JSON)
+                                                        next_attempt_at, parked (BOOL), changes (the
+                                                        message's Change list as JSON)
 ==============================  ======================  ==================================================
 
 A record and its two index items are written in one transaction conditioned on the record's ``version``, so
 the index never disagrees with the records and two Lambdas cannot both advance a record. ``open_in`` queries
 the index partitions it is asked about and batch-reads the records; only ``open_in()`` with no filter scans.
-The outbox is one partition (it holds only failed deliveries, so it stays small); a delivery id starts with
-its channel (``slack#tw-…#new#1``).
+The outbox is one partition. Every message is written there before it is sent and deleted once a channel took
+it (so it holds what is in flight and what failed); a delivery id starts with its channel (``slack#<digest>``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -148,7 +150,7 @@ class DynamoFindingStore:
         return sorted(records, key=lambda r: r.id)
 
     # -- outbox -------------------------------------------------------------------------------------------
-    def enqueue(self, delivery: Delivery) -> None:
+    def enqueue(self, delivery: Delivery) -> bool:
         item = {
             "pk": OUTBOX_PK,
             "sk": delivery.id,
@@ -156,14 +158,15 @@ class DynamoFindingStore:
             "created_at": _iso(delivery.created_at),
             "attempts": delivery.attempts,
             "next_attempt_at": _iso(delivery.next_attempt_at),
-            "change": delivery.change.model_dump_json(),
+            "changes": json.dumps([c.model_dump(mode="json") for c in delivery.changes]),
         }
         if delivery.last_error is not None:
             item["last_error"] = delivery.last_error
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except self._client.exceptions.ConditionalCheckFailedException:
-            return  # already queued: the queued entry keeps its attempts and schedule
+            return False  # already queued: the queued entry keeps its attempts and schedule
+        return True
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
         return due((_delivery(item) for item in self._query(OUTBOX_PK)), channel, now)
@@ -183,13 +186,18 @@ class DynamoFindingStore:
     def delivered(self, delivery_id: str) -> None:
         self._table.delete_item(Key={"pk": OUTBOX_PK, "sk": delivery_id})
 
-    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime) -> None:
+    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime, *, permanent: bool = False) -> None:
         try:
             self._table.update_item(
                 Key={"pk": OUTBOX_PK, "sk": delivery_id},
-                UpdateExpression="ADD attempts :one SET last_error = :error, next_attempt_at = :next",
+                UpdateExpression="ADD attempts :one SET last_error = :error, next_attempt_at = :next, parked = :parked",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":one": 1, ":error": error, ":next": _iso(next_attempt_at)},
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":error": error,
+                    ":next": _iso(next_attempt_at),
+                    ":parked": permanent,
+                },
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return  # delivered meanwhile by another retrier: nothing is owed any more
@@ -200,12 +208,17 @@ def _record_key(finding_id: str) -> dict[str, str]:
 
 
 def _delivery(item: dict[str, Any]) -> Delivery:
+    if "changes" in item:
+        changes = tuple(Change.model_validate(c) for c in json.loads(item["changes"]))
+    else:  # an entry queued before messages grouped their changes
+        changes = (Change.model_validate_json(item["change"]),)
     return Delivery(
         id=item["sk"],
         channel=item["channel"],
-        change=Change.model_validate_json(item["change"]),
+        changes=changes,
         created_at=datetime.fromisoformat(item["created_at"]),
         attempts=int(item["attempts"]),
         last_error=item.get("last_error"),
         next_attempt_at=datetime.fromisoformat(item["next_attempt_at"]),
+        parked=bool(item.get("parked", False)),
     )

@@ -6,7 +6,8 @@ stores' conditional writes compare (two Lambdas that read the same record cannot
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -91,31 +92,40 @@ class Change(BaseModel):
 
 
 class Delivery(BaseModel):
-    """An outbox entry: a change that one channel has not taken yet, and when to try again."""
+    """An outbox entry: one message (the changes one event or one role's re-scan brought) that one channel has
+    not taken yet, and when to try again. ``parked``: the channel refused it for good (a permanent error); it
+    stays in the outbox for an operator but is never retried."""
 
     model_config = ConfigDict(frozen=True)
     id: str
     channel: str
-    change: Change
+    changes: tuple[Change, ...]
     created_at: datetime
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime
+    parked: bool = False
 
     @classmethod
-    def for_change(
-        cls, channel: str, change: Change, now: datetime, *, error: str | None = None, retry_at: datetime | None = None
+    def for_changes(
+        cls, channel: str, changes: Sequence[Change], now: datetime, *, claimed_until: datetime
     ) -> Delivery:
-        """The entry for ``change`` on ``channel``; the id is stable, so enqueueing it twice stores it once."""
+        """The entry for ``changes`` on ``channel``, claimed by its creator until ``claimed_until`` (it sends it
+        itself; if it dies first, any retrier takes it after that). The id is stable: enqueueing it twice stores
+        it once."""
+        keys = sorted(f"{c.finding.id}#{c.kind}#{c.record.version}" for c in changes)
+        digest = hashlib.sha256("\x1f".join(keys).encode()).hexdigest()[:24]
         return cls(
-            id=f"{channel}#{change.finding.id}#{change.kind}#{change.record.version}",
+            id=f"{channel}#{digest}",
             channel=channel,
-            change=change,
+            changes=tuple(changes),
             created_at=now,
-            attempts=1 if error is not None else 0,
-            last_error=error,
-            next_attempt_at=retry_at or now,
+            next_attempt_at=claimed_until,
         )
+
+    @property
+    def finding_ids(self) -> frozenset[str]:
+        return frozenset(c.finding.id for c in self.changes)
 
 
 def is_wanted(record: FindingRecord, scopes: Collection[str] | None, accounts: Collection[str] | None) -> bool:
@@ -128,8 +138,10 @@ def is_wanted(record: FindingRecord, scopes: Collection[str] | None, accounts: C
 
 
 def due(deliveries: Iterable[Delivery], channel: str | None, now: datetime | None) -> list[Delivery]:
-    """The ``pending`` filter: on ``channel``, due by ``now`` (``None``: any), oldest first."""
+    """The ``pending`` filter: not parked, on ``channel``, due by ``now`` (``None``: any), oldest first."""
     chosen = [
-        d for d in deliveries if (channel is None or d.channel == channel) and (now is None or d.next_attempt_at <= now)
+        d
+        for d in deliveries
+        if not d.parked and (channel is None or d.channel == channel) and (now is None or d.next_attempt_at <= now)
     ]
     return sorted(chosen, key=lambda d: (d.created_at, d.id))

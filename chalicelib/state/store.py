@@ -7,7 +7,8 @@ Two adapters: `InMemoryFindingStore` (tests, CLI, demo) and `DynamoFindingStore`
   version 1). Otherwise `StaleRecordError`: another writer got there first.
 - ``open_in(scopes, accounts)`` returns the open records whose scope is in ``scopes`` **or** whose account is
   in ``accounts``; with both ``None``, every open record.
-- the outbox keeps a delivery until ``delivered``; ``enqueue`` of an id already queued keeps the queued one;
+- the outbox keeps a delivery until ``delivered`` (a permanently failed one stays, ``parked``, and is no longer
+  ``pending``); ``enqueue`` of an id already queued keeps the queued one and says so;
   ``claim`` lets one retrier at a time take a due delivery (it moves ``next_attempt_at`` to ``until``,
   provided nobody moved it since the delivery was read).
 """
@@ -32,7 +33,9 @@ class FindingStore(Protocol):
         self, scopes: Collection[str] | None = None, accounts: Collection[str] | None = None
     ) -> list[FindingRecord]: ...
 
-    def enqueue(self, delivery: Delivery) -> None: ...
+    def enqueue(self, delivery: Delivery) -> bool:
+        """Store ``delivery`` unless its id is queued already; True when it was stored now."""
+        ...
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
         """Queued deliveries, oldest first; with ``now``, only those due by then."""
@@ -42,7 +45,9 @@ class FindingStore(Protocol):
 
     def delivered(self, delivery_id: str) -> None: ...
 
-    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime) -> None: ...
+    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime, *, permanent: bool = False) -> None:
+        """Count a failed attempt; ``permanent`` parks the entry (kept, never retried)."""
+        ...
 
 
 class InMemoryFindingStore:
@@ -68,9 +73,9 @@ class InMemoryFindingStore:
     ) -> list[FindingRecord]:
         return [r for r in self._records.values() if is_wanted(r, scopes, accounts)]
 
-    def enqueue(self, delivery: Delivery) -> None:
+    def enqueue(self, delivery: Delivery) -> bool:
         with self._lock:
-            self._outbox.setdefault(delivery.id, delivery)
+            return self._outbox.setdefault(delivery.id, delivery) is delivery
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
         return due(self._outbox.values(), channel, now)
@@ -87,12 +92,17 @@ class InMemoryFindingStore:
         with self._lock:
             self._outbox.pop(delivery_id, None)
 
-    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime) -> None:
+    def failed(self, delivery_id: str, error: str, next_attempt_at: datetime, *, permanent: bool = False) -> None:
         with self._lock:
             current = self._outbox.get(delivery_id)
             if current is None:  # delivered meanwhile by another retrier: nothing is owed any more
                 return
-            update = {"attempts": current.attempts + 1, "last_error": error, "next_attempt_at": next_attempt_at}
+            update = {
+                "attempts": current.attempts + 1,
+                "last_error": error,
+                "next_attempt_at": next_attempt_at,
+                "parked": permanent,
+            }
             self._outbox[delivery_id] = current.model_copy(update=update)
 
 

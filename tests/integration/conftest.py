@@ -6,11 +6,14 @@ reach a real account whatever the machine's AWS configuration says.
 
 from __future__ import annotations
 
+import functools
 import logging
 import urllib.request
 from collections.abc import Iterator
 
+import chalice.test
 import pytest
+from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
 FAKE_ENV = {
@@ -50,3 +53,15 @@ def moto_endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     with _NO_PROXY_OPENER.open(request, timeout=10) as response:
         assert response.status == 200
     return moto_server
+
+
+def lambda_runtime(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Give functions invoked through Chalice's test client ``seconds`` to run (their context's remaining time)."""
+    context = functools.partial(LambdaContext, max_runtime_ms=int(seconds * 1000))
+    monkeypatch.setattr(chalice.test, "LambdaContext", context)
+
+
+@pytest.fixture(autouse=True)
+def _a_minute_per_invocation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chalice's test client gives every function 3 s; the deployed ones have at least a minute (config.json)."""
+    lambda_runtime(monkeypatch, 60)

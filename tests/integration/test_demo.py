@@ -17,10 +17,12 @@ def test_the_demo_runs_to_the_end_and_tells_the_story(tmp_path: Path, moto_endpo
     assert "7 of 7 decisions agree with what AWS was observed to do." in text
     assert "0 events failed." in text
     # the seed story as events: an untrusted account added, then each rule alerted on Slack and on SNS (matched on
-    # the delivery lines themselves: several event file names contain rule ids too), and a finding resolved
+    # the delivery lines themselves: several event file names contain rule ids too), and a finding resolved. A
+    # message lists every finding of its change: SNS names their rules, Slack a line per finding or its subject
     assert "iam-update-assume-role-policy-untrusted-account.json -> on_iam_change" in text
     for rule in ("untrusted-account", "new-access", "unexpected-assumption", "auditor-tampering", "public-trust"):
-        assert re.search(rf"^  Slack \[[A-Z, ]+\] {rule}: ", text, re.MULTILINE), rule
-        assert re.search(rf"^  SNS   \[[a-z]+\] {rule}: ", text, re.MULTILINE), rule
+        slack = rf"^(  Slack \[[A-Z, ]+\] {rule}: |        \*[A-Z, ]+\* · {rule} · )"
+        assert re.search(slack, text, re.MULTILINE), rule
+        assert re.search(rf'^  SNS   \[[a-z]+\] \[[^\]]*"{rule}"', text, re.MULTILINE), rule
     assert re.search(r"^  Slack \[RESOLVED [A-Z]+\] ", text, re.MULTILINE)
     assert "sts-assume-role-by-service.json: no rule matches it" in text

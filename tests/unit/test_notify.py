@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from chalicelib.notify import (
     deliver,
     webhook_url_provider,
 )
+from chalicelib.notify.deadline import Deadline
 from chalicelib.notify.render import fit, slack_payload, sns_message, subject
 from chalicelib.rules.findings import Finding, Severity
 from chalicelib.state import (
@@ -72,6 +73,14 @@ def change(
     return Change(kind=kind, finding=f, previous_severity=previous, record=record, context=context or {})
 
 
+def slack_payload_of(one: Change) -> dict[str, Any]:
+    return slack_payload([one])
+
+
+def sns_message_of(one: Change) -> tuple[str, str, dict[str, Any]]:
+    return sns_message([one])
+
+
 def strings(value: Any) -> Iterator[str]:
     """Every string in a JSON-like value."""
     if isinstance(value, str):
@@ -116,28 +125,25 @@ def test_subject_is_short_printable_ascii_whatever_the_role_name() -> None:
 
 def test_sns_message_is_the_contract_finding_plus_the_change() -> None:
     context = {"actor": "arn:aws:iam::111111111111:user/alice", "event_name": "UpdateAssumeRolePolicy"}
-    title, body, attributes = sns_message(change("severity-changed", previous=Severity.HIGH, context=context))
+    title, body, attributes = sns_message_of(change("severity-changed", previous=Severity.HIGH, context=context))
     message = json.loads(body)
-    assert message.keys() >= CONTRACT_KEYS
-    assert (message["change"], message["previous_severity"], message["context"]) == (
-        "severity-changed",
-        "high",
-        context,
-    )
+    [entry] = message["changes"]
+    assert entry.keys() >= CONTRACT_KEYS
+    assert (entry["change"], entry["previous_severity"], message["context"]) == ("severity-changed", "high", context)
     assert title.startswith("[CRITICAL, was HIGH]")
     assert attributes["severity"] == {"DataType": "String", "StringValue": "critical"}
-    assert attributes["rule_id"] == {"DataType": "String", "StringValue": "public-trust"}
+    assert attributes["rule_id"] == {"DataType": "String.Array", "StringValue": '["public-trust"]'}
 
 
 def test_sns_carries_a_hostile_name_verbatim_in_json_and_safely_in_the_subject() -> None:
-    title, body, _ = sns_message(change(f=finding(name=HOSTILE + "\r\nBcc: x")))
-    assert json.loads(body)["role_arn"].endswith(HOSTILE + "\r\nBcc: x")  # machines get the real value
+    title, body, _ = sns_message_of(change(f=finding(name=HOSTILE + "\r\nBcc: x")))
+    assert json.loads(body)["changes"][0]["role_arn"].endswith(HOSTILE + "\r\nBcc: x")  # machines get the real value
     assert title.isascii() and title.isprintable() and len(title) <= 99  # no header injection, no control bytes
 
 
 def test_slack_message_shows_severity_rule_role_account_principal_who_and_fix() -> None:
     context = {"actor": "alice", "event_name": "UpdateAssumeRolePolicy", "event_time": "2026-01-05T08:59:00Z"}
-    payload = slack_payload(change(context={**context, "deployment": "CloudFormation stack app-prod"}))
+    payload = slack_payload_of(change(context={**context, "deployment": "CloudFormation stack app-prod"}))
     header, title, fields, explanation, fix, footer = payload["blocks"]
     assert header["text"]["text"] == ":red_circle: CRITICAL · public-trust"
     assert title["text"]["text"] == f"*Anyone can assume arn:aws:iam::{ACCOUNT}:role/foo*"
@@ -152,7 +158,7 @@ def test_slack_message_shows_severity_rule_role_account_principal_who_and_fix() 
 
 
 def test_a_resolved_slack_message_says_resolved_and_drops_the_fix() -> None:
-    payload = slack_payload(change("resolved", context={"actor": "bob"}))
+    payload = slack_payload_of(change("resolved", context={"actor": "bob"}))
     assert [b["type"] for b in payload["blocks"]] == ["header", "section", "section", "context"]
     assert "RESOLVED" in payload["blocks"][0]["text"]["text"] and "*Resolved:*" in payload["blocks"][1]["text"]["text"]
     assert "resolved 2026-01-05 10:00 UTC" in payload["blocks"][-1]["elements"][0]["text"]
@@ -162,7 +168,7 @@ def test_hostile_text_can_neither_mention_nor_link_in_slack() -> None:
     hostile = finding(name=HOSTILE, remediation=f'Fix {HOSTILE}\n{{"Sid": "{HOSTILE}```<!here>"}}')
     context = {"actor": HOSTILE, "event_name": "<!everyone>", "deployment": "@channel <@U123>"}
     for kind in ("new", "resolved"):
-        everything = list(strings(slack_payload(change(kind, f=hostile, context=context))))
+        everything = list(strings(slack_payload_of(change(kind, f=hostile, context=context))))
         for text in everything:
             assert "<!" not in text and "<http" not in text and "<@" not in text, text
             assert "@here" not in text and "@channel" not in text, text
@@ -170,14 +176,14 @@ def test_hostile_text_can_neither_mention_nor_link_in_slack() -> None:
 
 
 def test_a_policy_value_cannot_close_the_code_block() -> None:
-    payload = slack_payload(change(f=finding(remediation='Fix:\n{"Sid": "```*bold* <!here>"}')))
+    payload = slack_payload_of(change(f=finding(remediation='Fix:\n{"Sid": "```*bold* <!here>"}')))
     fix = payload["blocks"][4]["text"]["text"]
     assert fix.count("```") == 2 and fix.endswith("```")
 
 
 def test_long_texts_are_cut_to_slack_limits_without_splitting_an_entity() -> None:
     huge = "<" * 5000
-    payload = slack_payload(change(f=finding(name=huge, remediation=f'{huge}\n{{"Sid": "{huge}"}}')))
+    payload = slack_payload_of(change(f=finding(name=huge, remediation=f'{huge}\n{{"Sid": "{huge}"}}')))
     for block in payload["blocks"]:
         if "text" in block:
             assert len(block["text"]["text"]) <= (150 if block["type"] == "header" else 3000)
@@ -187,7 +193,7 @@ def test_long_texts_are_cut_to_slack_limits_without_splitting_an_entity() -> Non
 
 def test_stdout_notifier_prints_one_line_per_change() -> None:
     stream = io.StringIO()
-    StdoutNotifier(stream).send(change())
+    StdoutNotifier(stream).send([change()])
     assert stream.getvalue() == "[CRITICAL] public-trust: role/foo in 111111111111  (tw-1)\n"
 
 
@@ -199,20 +205,20 @@ def test_sns_publishes_json_with_filterable_attributes_to_subscribers(aws: None)
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
-    SnsNotifier(sns, topic, Severity.HIGH).send(change())
+    SnsNotifier(sns, topic, Severity.HIGH).send([change()])
 
     [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     envelope = json.loads(message["Body"])
     assert envelope["Subject"] == "[CRITICAL] public-trust: role/foo in 111111111111"
     assert envelope["MessageAttributes"]["severity"] == {"Type": "String", "Value": "critical"}
-    assert envelope["MessageAttributes"]["rule_id"] == {"Type": "String", "Value": "public-trust"}
-    assert json.loads(envelope["Message"])["change"] == "new"
+    assert envelope["MessageAttributes"]["rule_id"] == {"Type": "String.Array", "Value": '["public-trust"]'}
+    assert json.loads(envelope["Message"])["changes"][0]["change"] == "new"
 
 
 def test_sns_failure_is_a_delivery_error(aws: None) -> None:
     missing = f"arn:aws:sns:us-east-1:{ACCOUNT}:nowhere"
     with pytest.raises(DeliveryError, match=r"SNS publish to .*nowhere"):
-        SnsNotifier(boto3.client("sns"), missing).send(change())
+        SnsNotifier(boto3.client("sns"), missing).send([change()])
 
 
 # -- Slack -------------------------------------------------------------------------------------------------
@@ -238,9 +244,9 @@ def notifier(standin: SlackStandIn, sleeps: Sleeps, **options: Any) -> SlackNoti
 
 def test_slack_posts_block_kit_json(slack: SlackStandIn) -> None:
     sleeps = Sleeps()
-    notifier(slack, sleeps).send(change())
+    notifier(slack, sleeps).send([change()])
     [post] = slack.posts
-    assert post.status == 200 and post.body == json.loads(json.dumps(slack_payload(change())))
+    assert post.status == 200 and post.body == json.loads(json.dumps(slack_payload_of(change())))
     assert post.headers["Content-Type"].startswith("application/json") and sleeps.waits == []
 
 
@@ -248,14 +254,14 @@ def test_slack_posts_block_kit_json(slack: SlackStandIn) -> None:
 def test_slack_429_waits_as_told_then_succeeds(slack: SlackStandIn, retry_after: int, wait: float) -> None:
     sleeps = Sleeps()
     slack.fail_next(429, times=1, retry_after=retry_after)
-    notifier(slack, sleeps).send(change())
+    notifier(slack, sleeps).send([change()])
     assert [p.status for p in slack.posts] == [429, 200] and sleeps.waits == [wait]
 
 
 def test_slack_5xx_backs_off_then_succeeds(slack: SlackStandIn) -> None:
     sleeps = Sleeps()
     slack.fail_next(500, times=2)
-    notifier(slack, sleeps).send(change())
+    notifier(slack, sleeps).send([change()])
     assert [p.status for p in slack.posts] == [500, 500, 200] and sleeps.waits == [1.0, 2.0]
 
 
@@ -263,7 +269,7 @@ def test_slack_that_keeps_failing_is_a_delivery_error_after_max_attempts(slack: 
     sleeps = Sleeps()
     slack.fail_next(503, times=10)
     with pytest.raises(DeliveryError, match=r"HTTP 503 service_unavailable \(4 tries\)") as raised:
-        notifier(slack, sleeps).send(change())
+        notifier(slack, sleeps).send([change()])
     assert len(slack.posts) == 4 and sleeps.waits == [1.0, 2.0, 4.0]
     assert "standin-secret-token" not in str(raised.value) and "127.0.0.1" not in str(raised.value)
 
@@ -278,7 +284,7 @@ def test_an_unreachable_slack_is_a_delivery_error_without_the_url(slack: SlackSt
     url = slack.url
     slack.stop()
     with pytest.raises(DeliveryError, match="no answer") as raised:
-        SlackNotifier(lambda: url, sleep=Sleeps(), max_attempts=2).send(change())
+        SlackNotifier(lambda: url, sleep=Sleeps(), max_attempts=2).send([change()])
     assert "standin-secret-token" not in str(raised.value) and raised.value.__cause__ is None
 
 
@@ -287,10 +293,10 @@ def test_an_unavailable_or_odd_secret_is_a_delivery_error_without_its_value() ->
         raise RuntimeError("cannot parse https://hooks.slack.com/services/T1/B2/secret")
 
     with pytest.raises(DeliveryError, match="unavailable") as raised:
-        SlackNotifier(broken).send(change())
+        SlackNotifier(broken).send([change()])
     assert "secret" not in str(raised.value).replace("webhook", "") and "T1/B2" not in str(raised.value)
-    with pytest.raises(DeliveryError, match="not hold an http"):
-        SlackNotifier(lambda: "file:///etc/passwd").send(change())
+    with pytest.raises(DeliveryError, match="not hold a valid http"):
+        SlackNotifier(lambda: "file:///etc/passwd").send([change()])
 
 
 def test_the_webhook_url_never_reaches_logs_errors_or_the_outbox(
@@ -299,7 +305,7 @@ def test_the_webhook_url_never_reaches_logs_errors_or_the_outbox(
     caplog.set_level(logging.DEBUG)
     store = InMemoryFindingStore()
     slack.fail_next(500, times=100)
-    report = deliver([change()], [notifier(slack, Sleeps())], store, NOW)
+    report = deliver([[change()]], [notifier(slack, Sleeps())], store, NOW)
     assert report.queued == 1 and len(slack.posts) == 4
     [queued] = store.pending()
     exposed = caplog.text + str(queued.last_error) + json.dumps(report.as_dict())
@@ -318,11 +324,11 @@ class FakeChannel:
         self.failure: Exception | None = None
         self.attempts = 0
 
-    def send(self, change: Change) -> None:
+    def send(self, changes: Sequence[Change], deadline: Deadline | None = None) -> None:
         self.attempts += 1
         if self.failure is not None:
             raise self.failure
-        self.sent.append((change.kind, change.finding.id))
+        self.sent += [(change.kind, change.finding.id) for change in changes]
 
 
 @pytest.fixture(params=["memory", "dynamo"])
@@ -338,11 +344,11 @@ def test_a_failed_delivery_is_queued_logged_and_retried_next_time(
 ) -> None:
     channel = FakeChannel()
     channel.failure = DeliveryError("HTTP 503")
-    report = deliver([change()], [channel], store, NOW)
+    report = deliver([[change()]], [channel], store, NOW)
     [queued] = store.pending(channel.channel)
     assert report.as_dict()["fake"]["queued"] == [{"finding_id": "tw-1", "change": "new", "retry": False}]
     assert (queued.attempts, queued.last_error, queued.next_attempt_at) == (1, "HTTP 503", NOW + timedelta(minutes=1))
-    assert any(getattr(r, "finding_id", None) == "tw-1" for r in caplog.records)
+    assert any(getattr(r, "finding_ids", None) == ["tw-1"] for r in caplog.records)
 
     channel.failure = None
     later = deliver([], [channel], store, NOW + timedelta(minutes=1))
@@ -353,7 +359,7 @@ def test_a_failed_delivery_is_queued_logged_and_retried_next_time(
 def test_a_retry_that_fails_again_backs_off_further(store: FindingStore) -> None:
     channel = FakeChannel()
     channel.failure = DeliveryError("HTTP 500")
-    deliver([change()], [channel], store, NOW)
+    deliver([[change()]], [channel], store, NOW)
     deliver([], [channel], store, NOW + timedelta(minutes=1))
     [queued] = store.pending()
     assert (queued.attempts, queued.next_attempt_at) == (2, NOW + timedelta(minutes=3))
@@ -362,17 +368,17 @@ def test_a_retry_that_fails_again_backs_off_further(store: FindingStore) -> None
 def test_an_unexpected_error_is_queued_too(store: FindingStore) -> None:
     channel = FakeChannel()
     channel.failure = KeyError("bug")
-    assert deliver([change()], [channel], store, NOW).queued == 1
+    assert deliver([[change()]], [channel], store, NOW).queued == 1
     assert store.pending()[0].last_error == "KeyError: 'bug'"
 
 
 def test_later_changes_wait_behind_a_queued_one_and_keep_their_order(store: FindingStore) -> None:
     channel = FakeChannel()
     channel.failure = DeliveryError("HTTP 500")
-    deliver([change("new")], [channel], store, NOW)
+    deliver([[change("new")]], [channel], store, NOW)
     channel.failure = None
     # the retry is not due yet: the resolution must not overtake the announcement
-    report = deliver([change("resolved")], [channel], store, NOW + timedelta(seconds=10))
+    report = deliver([[change("resolved")]], [channel], store, NOW + timedelta(seconds=10))
     assert channel.sent == [] and report.queued == 1
     deliver([], [channel], store, NOW + timedelta(minutes=1))
     assert channel.sent == [("new", "tw-1"), ("resolved", "tw-1")] and store.pending() == []
@@ -381,7 +387,7 @@ def test_later_changes_wait_behind_a_queued_one_and_keep_their_order(store: Find
 def test_a_delivery_claimed_by_another_retrier_is_left_to_it(store: FindingStore) -> None:
     channel = FakeChannel()
     channel.failure = DeliveryError("HTTP 500")
-    deliver([change()], [channel], store, NOW)
+    deliver([[change()]], [channel], store, NOW)
     channel.failure = None
     due = NOW + timedelta(minutes=1)
     [queued] = store.pending(now=due)
@@ -395,7 +401,7 @@ def test_each_channel_gets_what_reaches_its_min_severity(store: FindingStore) ->
     low, critical = finding("tw-low", Severity.LOW), finding("tw-crit", Severity.CRITICAL)
     downgraded = change("severity-changed", finding("tw-down", Severity.LOW), previous=Severity.CRITICAL)
     changes = [change(f=low), change(f=critical), change("resolved", f=low), downgraded]
-    report = deliver(changes, [everything, serious], store, NOW)
+    report = deliver([changes], [everything, serious], store, NOW)
     assert len(everything.sent) == 4
     assert serious.sent == [("new", "tw-crit"), ("severity-changed", "tw-down")]
     assert report.channels["serious"].below_threshold == 2
@@ -404,7 +410,7 @@ def test_each_channel_gets_what_reaches_its_min_severity(store: FindingStore) ->
 def test_a_channel_that_failed_is_not_tried_again_in_the_same_run(store: FindingStore) -> None:
     channel = FakeChannel()
     channel.failure = DeliveryError("no answer")
-    report = deliver([change(f=finding("tw-a")), change(f=finding("tw-b"))], [channel], store, NOW)
+    report = deliver([[change(f=finding("tw-a"))], [change(f=finding("tw-b"))]], [channel], store, NOW)
     assert channel.attempts == 1 and report.queued == 2 and len(store.pending()) == 2
     channel.failure = None
     deliver([], [channel], store, NOW + timedelta(minutes=1))
@@ -414,7 +420,7 @@ def test_a_channel_that_failed_is_not_tried_again_in_the_same_run(store: Finding
 def test_one_failing_channel_does_not_hold_up_another(store: FindingStore) -> None:
     up, down = FakeChannel("up"), FakeChannel("down")
     down.failure = DeliveryError("HTTP 500")
-    report = deliver([change()], [up, down], store, NOW)
+    report = deliver([[change()]], [up, down], store, NOW)
     assert report.channels_for("tw-1") == ["up"] and [d.channel for d in store.pending()] == ["down"]
 
 
@@ -455,4 +461,4 @@ def test_the_webhook_url_is_cached_and_never_logged(aws: None, caplog: pytest.Lo
 def test_a_missing_secret_reaches_slack_as_a_delivery_error(aws: None) -> None:
     url = webhook_url_provider("nope", secrets_client=boto3.client("secretsmanager"))
     with pytest.raises(DeliveryError, match="unavailable"):
-        SlackNotifier(url).send(change())
+        SlackNotifier(url).send([change()])

@@ -257,7 +257,9 @@ def test_open_in_filters_by_scope_or_account(store: FindingStore) -> None:
 
 def delivery(fid: str = "tw-1", channel: str = "slack", at: datetime = T0, version: int = 1) -> Delivery:
     record = FindingRecord.opened(finding(fid), at).model_copy(update={"version": version})
-    return Delivery.for_change(channel, Change(kind="new", finding=record.finding, record=record), at)
+    return Delivery.for_changes(
+        channel, [Change(kind="new", finding=record.finding, record=record)], at, claimed_until=at
+    )
 
 
 def test_the_outbox_lists_due_deliveries_oldest_first_per_channel(store: FindingStore) -> None:
