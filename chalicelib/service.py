@@ -11,12 +11,12 @@ from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.events.models import EventParseError, parse_event
-from chalicelib.iam.cases import decide_case, decision_json
-from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
-from chalicelib.notify.deadline import Deadline
-from chalicelib.observability import logger, metrics
-from chalicelib.wiring import Wiring, current
+from .events.models import EventParseError, parse_event
+from .iam.cases import decide_case, decision_json
+from .iam.errors import InvalidRequestError, PolicyParseError
+from .notify.deadline import Deadline
+from .observability import logger, metrics
+from .wiring import Wiring, current
 
 _seen_locally: dict[str, dict[str, Any]] = {}
 

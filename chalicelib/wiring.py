@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from chalicelib.auditor.auditor import Auditor
-from chalicelib.auditor.memory import (
+from .auditor.auditor import Auditor
+from .auditor.memory import (
     DynamoDeniedLog,
     DynamoTrustHistory,
     InMemoryDeniedLog,
     InMemoryTrustHistory,
 )
-from chalicelib.config import Config, ConfigError, parse_config
-from chalicelib.inventory.port import LoadResult
-from chalicelib.notify.base import Notifier
-from chalicelib.notify.secrets import webhook_url_provider
-from chalicelib.notify.slack import SlackNotifier
-from chalicelib.notify.sns import SnsNotifier
-from chalicelib.rules.findings import Severity
-from chalicelib.state.store import DynamoFindingStore, FindingStore, InMemoryFindingStore
+from .config import Config, ConfigError, parse_config
+from .inventory.port import LoadResult
+from .notify.base import Notifier
+from .notify.secrets import webhook_url_provider
+from .notify.slack import SlackNotifier
+from .notify.sns import SnsNotifier
+from .rules.findings import Severity
+from .state.store import DynamoFindingStore, FindingStore, InMemoryFindingStore
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class Wiring:
         return self.recent_loads.remember(accounts, organization, self.load(accounts, organization))
 
     def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
-        from chalicelib.inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
+        from .inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
 
         return LiveSource(
             session=self.session,

@@ -14,28 +14,28 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chalicelib.auditor.memory import DeniedLog, TrustHistory
-from chalicelib.config import Config
-from chalicelib.events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify
-from chalicelib.events.models import CloudTrailEvent
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
-from chalicelib.iam.evaluate import can_assume
-from chalicelib.iam.policy import PolicyDocument, parse_policy
-from chalicelib.inventory.port import LoadResult
-from chalicelib.notify.base import DeliveryReport, Notifier, deliver
-from chalicelib.notify.deadline import Deadline
-from chalicelib.rules import new_access, runtime
-from chalicelib.rules.context import AuditContext, RoleTarget
-from chalicelib.rules.engine import ErrorRecord, audit_inventory, audit_role, finalize
-from chalicelib.rules.findings import Finding
-from chalicelib.rules.registry import RULES
-from chalicelib.rules.registry_types import RoleRule
-from chalicelib.rules.remediation import document_dict
-from chalicelib.rules.trustmodel import AccountClass
-from chalicelib.state.model import Change, scope_of
-from chalicelib.state.store import FindingStore
-from chalicelib.state.tracker import reconcile
+from ..config import Config
+from ..events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify
+from ..events.models import CloudTrailEvent
+from ..iam.assemble import request_for
+from ..iam.errors import InvalidRequestError, PolicyParseError
+from ..iam.evaluate import can_assume
+from ..iam.policy import PolicyDocument, parse_policy
+from ..inventory.port import LoadResult
+from ..notify.base import DeliveryReport, Notifier, deliver
+from ..notify.deadline import Deadline
+from ..rules import new_access, runtime
+from ..rules.context import AuditContext, RoleTarget
+from ..rules.engine import ErrorRecord, audit_inventory, audit_role, finalize
+from ..rules.findings import Finding
+from ..rules.registry import RULES
+from ..rules.registry_types import RoleRule
+from ..rules.remediation import document_dict
+from ..rules.trustmodel import AccountClass
+from ..state.model import Change, scope_of
+from ..state.store import FindingStore
+from ..state.tracker import reconcile
+from .memory import DeniedLog, TrustHistory
 
 ROLE_RULE_IDS = frozenset(r.meta.id for r in RULES if isinstance(r, RoleRule))
 TRUST_CHANGE_RULE_IDS = ROLE_RULE_IDS | {new_access.META.id}

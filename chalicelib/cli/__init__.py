@@ -10,8 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chalicelib.cli import can_assume, check_trust, demo, replay, rules_cmd, scan, who_can_assume
-from chalicelib.cli.common import BadInputError
+from . import can_assume, check_trust, demo, replay, rules_cmd, scan, who_can_assume
+from .common import BadInputError
 
 EXIT_BAD_INPUT = 2
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from chalicelib.cli.common import BadInputError, emit, one_line
-from chalicelib.config import Config, ConfigError, load_config
-from chalicelib.report import FORMATS, render
-from chalicelib.rules.engine import AuditResult
-from chalicelib.rules.findings import Severity
-from chalicelib.rules.registry import CATALOG
+from ..config import Config, ConfigError, load_config
+from ..report import FORMATS, render
+from ..rules.engine import AuditResult
+from ..rules.findings import Severity
+from ..rules.registry import CATALOG
+from .common import BadInputError, emit, one_line
 
 EXIT_FINDINGS = 1
 

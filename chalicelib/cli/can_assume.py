@@ -11,14 +11,14 @@ import argparse
 import json
 from typing import Any
 
-from chalicelib.cli.common import BadInputError, add_output_options, emit, one_line, read_json
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.cases import decide_case, decision_json
-from chalicelib.iam.errors import InvalidRequestError, PolicyParseError
-from chalicelib.iam.evaluate import Decision, can_assume
-from chalicelib.iam.request import AssumeRoleRequest
-from chalicelib.iam.trust import trust_policy_problems
-from chalicelib.inventory.snapshot import SnapshotError, load_snapshots
+from ..iam.assemble import request_for
+from ..iam.cases import decide_case, decision_json
+from ..iam.errors import InvalidRequestError, PolicyParseError
+from ..iam.evaluate import Decision, can_assume
+from ..iam.request import AssumeRoleRequest
+from ..iam.trust import trust_policy_problems
+from ..inventory.snapshot import SnapshotError, load_snapshots
+from .common import BadInputError, add_output_options, emit, one_line, read_json
 
 
 def register(commands: Any) -> None:

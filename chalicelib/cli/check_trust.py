@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chalicelib.cli.audit_output import add_audit_options, config_from, finish
-from chalicelib.cli.common import BadInputError, one_line, read_json
-from chalicelib.iam.arn import Arn
-from chalicelib.iam.errors import ArnError, PolicyParseError
-from chalicelib.iam.policy import parse_policy
-from chalicelib.rules.engine import audit_trust_document
+from ..iam.arn import Arn
+from ..iam.errors import ArnError, PolicyParseError
+from ..iam.policy import parse_policy
+from ..rules.engine import audit_trust_document
+from .audit_output import add_audit_options, config_from, finish
+from .common import BadInputError, one_line, read_json
 
 
 def register(commands: Any) -> None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.cli.common import emit
-from chalicelib.devtools import demo as serverless_demo
-from chalicelib.iam.assemble import request_for
-from chalicelib.iam.evaluate import can_assume
-from chalicelib.inventory.snapshot import load_snapshots
+from ..devtools import demo as serverless_demo
+from ..iam.assemble import request_for
+from ..iam.evaluate import can_assume
+from ..inventory.snapshot import load_snapshots
+from .common import emit
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "data" / "snapshots"
 SSO_ADMIN = "AWSReservedSSO_AdministratorAccess_dc4bb76cf910dcda"

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chalicelib.auditor.auditor import Auditor
-from chalicelib.auditor.memory import InMemoryDeniedLog, InMemoryTrustHistory
-from chalicelib.cli.audit_output import add_audit_options, config_from, finish
-from chalicelib.cli.common import BadInputError, one_line
-from chalicelib.events.models import EventParseError, parse_event
-from chalicelib.iam.entities import Account, Inventory
-from chalicelib.inventory.port import LoadResult
-from chalicelib.inventory.snapshot import SnapshotError, load_snapshots
-from chalicelib.rules.engine import AuditResult, ErrorRecord
-from chalicelib.state.store import InMemoryFindingStore
+from ..auditor.auditor import Auditor
+from ..auditor.memory import InMemoryDeniedLog, InMemoryTrustHistory
+from ..events.models import EventParseError, parse_event
+from ..iam.entities import Account, Inventory
+from ..inventory.port import LoadResult
+from ..inventory.snapshot import SnapshotError, load_snapshots
+from ..rules.engine import AuditResult, ErrorRecord
+from ..state.store import InMemoryFindingStore
+from .audit_output import add_audit_options, config_from, finish
+from .common import BadInputError, one_line
 
 
 def register(commands: Any) -> None:

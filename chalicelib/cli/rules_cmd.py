@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from chalicelib.cli.common import add_output_options, emit
-from chalicelib.rules.registry import CATALOG
+from ..rules.registry import CATALOG
+from .common import add_output_options, emit
 
 
 def register(commands: Any) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chalicelib.cli.audit_output import add_audit_options, config_from, finish
-from chalicelib.cli.common import BadInputError, one_line
-from chalicelib.cli.progress import ProgressBar, wants_progress
-from chalicelib.inventory.errors import InventoryError
-from chalicelib.inventory.port import InventorySource, LoadResult, SnapshotSource
-from chalicelib.inventory.snapshot import SnapshotError
-from chalicelib.rules.engine import ErrorRecord, audit_inventory
+from ..inventory.errors import InventoryError
+from ..inventory.port import InventorySource, LoadResult, SnapshotSource
+from ..inventory.snapshot import SnapshotError
+from ..rules.engine import ErrorRecord, audit_inventory
+from .audit_output import add_audit_options, config_from, finish
+from .common import BadInputError, one_line
+from .progress import ProgressBar, wants_progress
 
 
 def register(commands: Any) -> None:
@@ -49,7 +49,7 @@ def _source(args: argparse.Namespace) -> InventorySource:
         return SnapshotSource(args.snapshot)
     if (args.account or args.organization) and not args.assume_role_name:
         raise BadInputError("scan: --account and --organization need --assume-role-name")
-    from chalicelib.inventory.live import LiveSource  # noqa: PLC0415  (boto3 loads only for live scans)
+    from ..inventory.live import LiveSource  # noqa: PLC0415  (boto3 loads only for live scans)
 
     return LiveSource(
         profile=args.profile,

@@ -10,9 +10,9 @@ import argparse
 import json
 from typing import Any
 
-from chalicelib.cli.common import BadInputError, add_output_options, emit, one_line
-from chalicelib.iam.graph import DEFAULT_MAX_DEPTH, Reach, build_graph
-from chalicelib.inventory.snapshot import SnapshotError, load_snapshots
+from ..iam.graph import DEFAULT_MAX_DEPTH, Reach, build_graph
+from ..inventory.snapshot import SnapshotError, load_snapshots
+from .common import BadInputError, add_output_options, emit, one_line
 
 
 def register(commands: Any) -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from chalicelib.devtools.slack_standin import Post, SlackStandIn
+from .slack_standin import Post, SlackStandIn
 
 __all__ = ["Post", "SlackStandIn"]

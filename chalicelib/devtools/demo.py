@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from chalicelib.devtools.routing import functions_for
-from chalicelib.devtools.seed import seed_from_snapshots
-from chalicelib.devtools.slack_standin import SlackStandIn
-from chalicelib.devtools.standin import provision, read_queue
+from .routing import functions_for
+from .seed import seed_from_snapshots
+from .slack_standin import SlackStandIn
+from .standin import provision, read_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = ROOT / "chalicelib" / "data" / "snapshots"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.events.patterns import ASSUME_ROLE_PATTERN, AUDITOR_PATTERN, IAM_CHANGE_PATTERN
+from ..events.patterns import ASSUME_ROLE_PATTERN, AUDITOR_PATTERN, IAM_CHANGE_PATTERN
 
 RULES = {
     "on_iam_change": IAM_CHANGE_PATTERN,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from chalicelib.iam.policy import decode_document
+from ..iam.policy import decode_document
 
 AUDIT_ROLE = "TrustwatchAudit"
 CALLER_ACCOUNT = "123456789012"

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.state.dynamo import TABLE_SCHEMA
+from ..state.dynamo import TABLE_SCHEMA
 
 STAGE = "dev"
 SLACK_SECRET = f"trustwatch/{STAGE}/slack-webhook"

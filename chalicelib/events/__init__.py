@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from chalicelib.events.actor import Actor
-from chalicelib.events.assumption import Assumption
-from chalicelib.events.auditor import AUDITOR_PREFIX, is_auditor_resource
-from chalicelib.events.changes import AuditorChange, Change, IdentityChange, TrustChange, classify, ignored_reason
-from chalicelib.events.models import CloudTrailDetail, CloudTrailEvent, EventParseError, parse_event
-from chalicelib.events.patterns import ASSUME_ROLE_PATTERN, AUDITOR_PATTERN, IAM_CHANGE_PATTERN, auditor_pattern
+from .actor import Actor
+from .assumption import Assumption
+from .auditor import AUDITOR_PREFIX, is_auditor_resource
+from .changes import AuditorChange, Change, IdentityChange, TrustChange, classify, ignored_reason
+from .models import CloudTrailDetail, CloudTrailEvent, EventParseError, parse_event
+from .patterns import ASSUME_ROLE_PATTERN, AUDITOR_PATTERN, IAM_CHANGE_PATTERN, auditor_pattern
 
 __all__ = [
     "ASSUME_ROLE_PATTERN",

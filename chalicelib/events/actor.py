@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.events.models import CloudTrailDetail, UserIdentity
+from .models import CloudTrailDetail, UserIdentity
 
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 # Markers in the user agent (or the role session name), most specific first: CDK, SAM and Serverless

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.events.models import CloudTrailDetail, CloudTrailEvent
-from chalicelib.events.values import Ignored, account_of, required, text
+from .models import CloudTrailDetail, CloudTrailEvent
+from .values import Ignored, account_of, required, text
 
 AssumeApi = Literal["AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"]
 ASSUMPTION_APIS: tuple[AssumeApi, ...] = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")

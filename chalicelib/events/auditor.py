@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.events.models import CloudTrailDetail
+from .models import CloudTrailDetail
 
 AUDITOR_PREFIX = "trustwatch"
 

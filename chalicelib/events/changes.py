@@ -9,13 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.events.actor import Actor, actor_of
-from chalicelib.events.assumption import ASSUMPTION_APIS, Assumption, assumption_of
-from chalicelib.events.auditor import AUDITOR_PREFIX, auditor_resource, operation_name
-from chalicelib.events.models import CLOUDTRAIL_DETAIL_TYPE, CloudTrailEvent
-from chalicelib.events.values import Ignored, partition_of, policy_text, required, text
-from chalicelib.iam.arn import role_arn
-from chalicelib.iam.policy import decode_document
+from ..iam.arn import role_arn
+from ..iam.policy import decode_document
+from .actor import Actor, actor_of
+from .assumption import ASSUMPTION_APIS, Assumption, assumption_of
+from .auditor import AUDITOR_PREFIX, auditor_resource, operation_name
+from .models import CLOUDTRAIL_DETAIL_TYPE, CloudTrailEvent
+from .values import Ignored, partition_of, policy_text, required, text
 
 __all__ = [
     "IDENTITY_EVENTS",

@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from chalicelib.iam.errors import PolicyParseError
-from chalicelib.iam.policy import decode_document
+from ..iam.errors import PolicyParseError
+from ..iam.policy import decode_document
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 # requestParameters that carry a policy document as JSON text (plain or URL-encoded).

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.events.assumption import ASSUMPTION_APIS
-from chalicelib.events.auditor import AUDITOR_OPERATIONS, AUDITOR_PREFIX
-from chalicelib.events.changes import IDENTITY_EVENTS, TRUST_EVENTS
-from chalicelib.events.models import CLOUDTRAIL_DETAIL_TYPE
+from .assumption import ASSUMPTION_APIS
+from .auditor import AUDITOR_OPERATIONS, AUDITOR_PREFIX
+from .changes import IDENTITY_EVENTS, TRUST_EVENTS
+from .models import CLOUDTRAIL_DETAIL_TYPE
 
 Pattern = dict[str, Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.events.models import CloudTrailDetail
+from .models import CloudTrailDetail
 
 
 class Ignored(Exception):  # noqa: N818  (a signal, not an error: the event is valid but not ours)

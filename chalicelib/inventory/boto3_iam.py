@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from chalicelib.iam.entities import Account
-from chalicelib.inventory.errors import InventoryError
-from chalicelib.inventory.snapshot import GAAD_LISTS, SnapshotError, parse_authorization_details
+from ..iam.entities import Account
+from .errors import InventoryError
+from .snapshot import GAAD_LISTS, SnapshotError, parse_authorization_details
 
 # boto3 ships no type stubs and generates its client classes at run time: a client is `Any` to mypy.
 Client = Any

@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from chalicelib.iam.arn import Arn, is_account_id, try_parse
-from chalicelib.iam.entities import Account, Group, Identity, NamedPolicy, Role, User
-from chalicelib.iam.errors import PolicyParseError
-from chalicelib.iam.policy import PolicyDocument, parse_policy
-
+from ..iam.arn import Arn, is_account_id, try_parse
+from ..iam.entities import Account, Group, Identity, NamedPolicy, Role, User
+from ..iam.errors import PolicyParseError
+from ..iam.policy import PolicyDocument, parse_policy
 from .json_place import JsonObject, Place, SnapshotError, as_object, entries, items, optional_text, string_list, text
 
 GAAD_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")

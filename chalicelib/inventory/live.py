@@ -13,11 +13,11 @@ from typing import Any, Protocol
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from chalicelib.iam.entities import Account, Inventory
-from chalicelib.inventory.boto3_iam import RETRY_CONFIG, Client, IamAccountReader, describe_client_error
-from chalicelib.inventory.errors import InventoryError
-from chalicelib.inventory.organizations import OrganizationReader, OrganizationResult
-from chalicelib.inventory.port import AccountError, LoadResult, Progress
+from ..iam.entities import Account, Inventory
+from .boto3_iam import RETRY_CONFIG, Client, IamAccountReader, describe_client_error
+from .errors import InventoryError
+from .organizations import OrganizationReader, OrganizationResult
+from .port import AccountError, LoadResult, Progress
 
 SESSION_NAME = "trustwatch-audit"
 DEFAULT_REGION = "us-east-1"  # IAM and Organizations are global; STS needs some region to sign for

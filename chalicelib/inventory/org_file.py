@@ -34,11 +34,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chalicelib.iam.arn import is_account_id
-from chalicelib.iam.entities import NamedPolicy, Organization, PolicyLevel
-from chalicelib.iam.errors import PolicyParseError
-from chalicelib.iam.policy import parse_policy
-
+from ..iam.arn import is_account_id
+from ..iam.entities import NamedPolicy, Organization, PolicyLevel
+from ..iam.errors import PolicyParseError
+from ..iam.policy import parse_policy
 from .json_place import JsonObject, Place, SnapshotError, as_object, entries, optional_text, text
 
 ORGANIZATION_KEYS = ("Organization", "Accounts")

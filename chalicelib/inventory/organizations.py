@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from chalicelib.iam.entities import NamedPolicy, Organization, PolicyLevel
-from chalicelib.iam.errors import PolicyParseError
-from chalicelib.iam.policy import parse_policy
-from chalicelib.inventory.boto3_iam import Backoff, Client, describe_client_error
+from ..iam.entities import NamedPolicy, Organization, PolicyLevel
+from ..iam.errors import PolicyParseError
+from ..iam.policy import parse_policy
+from .boto3_iam import Backoff, Client, describe_client_error
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"

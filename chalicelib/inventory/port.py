@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from chalicelib.iam.entities import Inventory
-from chalicelib.inventory.snapshot import load_snapshots
+from ..iam.entities import Inventory
+from .snapshot import load_snapshots
 
 Progress = Callable[[str], None]
 

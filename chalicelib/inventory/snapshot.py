@@ -12,8 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from chalicelib.iam.entities import Account, Inventory, Organization
-
+from ..iam.entities import Account, Inventory, Organization
 from .gaad import GAAD_LISTS, parse_accounts, parse_authorization_details
 from .json_place import Place, SnapshotError, as_object
 from .org_file import ORGANIZATION_KEYS, parse_organization

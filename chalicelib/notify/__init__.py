@@ -6,11 +6,11 @@ package loads neither boto3 nor Powertools: adapters get their clients from the 
 
 from __future__ import annotations
 
-from chalicelib.notify.base import ChannelReport, DeliveryError, DeliveryReport, Notifier, Sent, deliver
-from chalicelib.notify.secrets import webhook_url_provider
-from chalicelib.notify.slack import SlackNotifier
-from chalicelib.notify.sns import SnsNotifier
-from chalicelib.notify.stdout import StdoutNotifier
+from .base import ChannelReport, DeliveryError, DeliveryReport, Notifier, Sent, deliver
+from .secrets import webhook_url_provider
+from .slack import SlackNotifier
+from .sns import SnsNotifier
+from .stdout import StdoutNotifier
 
 __all__ = [
     "ChannelReport",

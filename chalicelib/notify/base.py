@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.notify.deadline import Deadline
-from chalicelib.rules.findings import Severity
-from chalicelib.state.model import Change, Delivery
-from chalicelib.state.store import FindingStore
+from ..rules.findings import Severity
+from ..state.model import Change, Delivery
+from ..state.store import FindingStore
+from .deadline import Deadline
 
 logger = logging.getLogger(__name__)
 

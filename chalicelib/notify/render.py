@@ -16,10 +16,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.report.escape import escape_slack, escape_terminal
-from chalicelib.report.json_report import split_json
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.state.model import Change
+from ..report.escape import escape_slack, escape_terminal
+from ..report.json_report import split_json
+from ..rules.findings import Finding, Severity
+from ..state.model import Change
 
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
 SNS_MAX_BYTES = 250_000  # SNS takes 256 KiB, message attributes included

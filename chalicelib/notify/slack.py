@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.notify.base import DeliveryError
-from chalicelib.notify.deadline import MIN_ATTEMPT, Deadline
-from chalicelib.notify.render import slack_payload
-from chalicelib.rules.findings import Severity
-from chalicelib.state.model import Change
+from ..rules.findings import Severity
+from ..state.model import Change
+from .base import DeliveryError
+from .deadline import MIN_ATTEMPT, Deadline
+from .render import slack_payload
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chalicelib.notify.base import DeliveryError
-from chalicelib.notify.deadline import Deadline
-from chalicelib.notify.render import sns_message
-from chalicelib.rules.findings import Severity
-from chalicelib.state.model import Change
+from ..rules.findings import Severity
+from ..state.model import Change
+from .base import DeliveryError
+from .deadline import Deadline
+from .render import sns_message
 
 PUBLISH_TIMEOUT = 10.0  # seconds, at most, for one publish
 # The request itself is wrong: sending it again cannot succeed.

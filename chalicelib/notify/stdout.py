@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from chalicelib.notify.deadline import Deadline
-from chalicelib.notify.render import subject
-from chalicelib.rules.findings import Severity
-from chalicelib.state.model import Change
+from ..rules.findings import Severity
+from ..state.model import Change
+from .deadline import Deadline
+from .render import subject
 
 
 class StdoutNotifier:

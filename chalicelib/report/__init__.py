@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from chalicelib.report import json_report, markdown, sarif, text
-from chalicelib.rules.engine import AuditResult
-from chalicelib.rules.registry import RULES
-from chalicelib.rules.registry_types import Rule
+from ..rules.engine import AuditResult
+from ..rules.registry import RULES
+from ..rules.registry_types import Rule
+from . import json_report, markdown, sarif, text
 
 FORMATS = ("text", "json", "sarif", "markdown")
 

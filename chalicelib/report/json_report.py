@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.rules.engine import AuditResult
-from chalicelib.rules.findings import Finding, Severity
+from ..rules.engine import AuditResult
+from ..rules.findings import Finding, Severity
 
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))  # critical first
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.report.escape import code_fence, escape_markdown
-from chalicelib.report.json_report import severity_counts, split_json
-from chalicelib.report.text import summary_line
-from chalicelib.rules.engine import AuditResult, ErrorRecord
-from chalicelib.rules.findings import Finding
+from ..rules.engine import AuditResult, ErrorRecord
+from ..rules.findings import Finding
+from .escape import code_fence, escape_markdown
+from .json_report import severity_counts, split_json
+from .text import summary_line
 
 
 def render(result: AuditResult) -> str:

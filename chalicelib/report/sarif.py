@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib.rules.engine import AuditResult
-from chalicelib.rules.findings import Finding, Severity
-from chalicelib.rules.registry import RULES
-from chalicelib.rules.registry_types import Rule, RuleMeta
+from ..rules.engine import AuditResult
+from ..rules.findings import Finding, Severity
+from ..rules.registry import RULES
+from ..rules.registry_types import Rule, RuleMeta
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "Trustwatch"

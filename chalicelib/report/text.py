@@ -11,10 +11,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from chalicelib.report.escape import escape_terminal
-from chalicelib.report.json_report import SEVERITIES, split_json
-from chalicelib.rules.engine import AuditResult, ErrorRecord
-from chalicelib.rules.findings import Finding, Severity
+from ..rules.engine import AuditResult, ErrorRecord
+from ..rules.findings import Finding, Severity
+from .escape import escape_terminal
+from .json_report import SEVERITIES, split_json
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 40

@@ -6,10 +6,10 @@ Nothing here creates an AWS client: `DynamoFindingStore` is handed its ``Table``
 
 from __future__ import annotations
 
-from chalicelib.state.dynamo import TABLE_SCHEMA, DynamoFindingStore
-from chalicelib.state.model import Change, ChangeKind, Delivery, FindingRecord, StaleRecordError, scope_of
-from chalicelib.state.store import FindingStore, InMemoryFindingStore
-from chalicelib.state.tracker import reconcile
+from .dynamo import TABLE_SCHEMA, DynamoFindingStore
+from .model import Change, ChangeKind, Delivery, FindingRecord, StaleRecordError, scope_of
+from .store import FindingStore, InMemoryFindingStore
+from .tracker import reconcile
 
 __all__ = [
     "TABLE_SCHEMA",

@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.state.model import Change, Delivery, FindingRecord, StaleRecordError, due, is_wanted
+from .model import Change, Delivery, FindingRecord, StaleRecordError, due, is_wanted
 
 TABLE_SCHEMA: dict[str, Any] = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.rules.findings import Finding, Severity
+from ..rules.findings import Finding, Severity
 
 Status = Literal["open", "resolved"]
 ChangeKind = Literal["new", "severity-changed", "resolved"]

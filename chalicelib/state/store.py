@@ -20,8 +20,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.state.dynamo import DynamoFindingStore
-from chalicelib.state.model import Delivery, FindingRecord, StaleRecordError, due, is_wanted
+from .dynamo import DynamoFindingStore
+from .model import Delivery, FindingRecord, StaleRecordError, due, is_wanted
 
 
 class FindingStore(Protocol):

@@ -24,9 +24,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 
-from chalicelib.rules.findings import Finding
-from chalicelib.state.model import Change, FindingRecord, StaleRecordError
-from chalicelib.state.store import FindingStore
+from ..rules.findings import Finding
+from .model import Change, FindingRecord, StaleRecordError
+from .store import FindingStore
 
 MAX_RACES = 5  # re-reads after a lost conditional write before giving up (each loss means someone else progressed)
 
