@@ -1,7 +1,12 @@
 """Trustwatch's configuration (CONTRACTS.md §5): one YAML or JSON file, validated by pydantic.
 
-Errors name the field (``rules.public-trust.severity: Input should be 'critical', …``). With no file, the
-account that owns a role is the only trusted account.
+Every error is one line that names the file and the field (``rules.public-trust.severity: Input should be
+'critical', …``), never a traceback. With no file, the account that owns a role is the only trusted account.
+
+YAML is read safely, with three changes that keep a value what the user wrote: dates stay text until pydantic
+reads them (so ``expires: 2027-13-01`` names its field instead of failing inside the YAML library), a bare
+12-digit number stays text (``012345670123`` would otherwise be an octal number, not that account id), and a
+key given twice is an error instead of the last one silently winning.
 """
 
 from __future__ import annotations
@@ -23,6 +28,36 @@ _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 
 class ConfigError(ValueError):
     """The configuration file is unreadable or invalid; the message names the file and the field."""
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader`, with dates and account ids kept as text and duplicate keys refused."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: the base class reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _as_text(loader: _YamlLoader, node: yaml.Node) -> object:
+    return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+
+
+def _int_or_account(loader: _YamlLoader, node: yaml.Node) -> object:
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    text = loader.construct_scalar(node)
+    return text if _ACCOUNT.match(text) else loader.construct_yaml_int(node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _int_or_account)
 
 
 class _Strict(BaseModel):
@@ -90,18 +125,20 @@ class Config(_Strict):
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(str(part) for part in loc) or "the top level"
 
 
 def parse_config(data: object, *, source: str = "config") -> Config:
     try:
         return Config.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        first = errors[0]
         message = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown setting"
-        raise ConfigError(f"{source}: {_field_path(tuple(first['loc']))}: {message}") from None
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{source}: {_field_path(tuple(first['loc']))}: {message}{more}") from None
 
 
 def load_config(path: str | Path) -> Config:
@@ -113,13 +150,23 @@ def load_config(path: str | Path) -> Config:
     return parse_config(_decode(text, str(path)), source=str(path))
 
 
+def load_yaml(text: str, source: str) -> object:
+    """YAML text as data (see the module docstring); `ConfigError` naming ``source`` when it is not YAML."""
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        where = str(exc).replace('in "<unicode string>", ', "")  # the source already names the file
+        raise ConfigError(f"{source}: not YAML: {' '.join(where.split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not YAML: nested too deeply") from None
+
+
 def _decode(text: str, source: str) -> object:
     if source.endswith((".yml", ".yaml")):
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: not YAML: {' '.join(str(exc).split())}") from None
+        return load_yaml(text, source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not JSON: nested too deeply") from None

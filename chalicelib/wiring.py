@@ -22,13 +22,14 @@ from .auditor.memory import (
     InMemoryDeniedLog,
     InMemoryTrustHistory,
 )
-from .config import Config, ConfigError, parse_config
+from .config import Config, load_yaml, parse_config
 from .inventory.port import LoadResult
 from .notify.base import Notifier
 from .notify.secrets import webhook_url_provider
 from .notify.slack import SlackNotifier
 from .notify.sns import SnsNotifier
 from .rules.findings import Severity
+from .rules.settings import check_rule_settings
 from .state.store import DynamoFindingStore, FindingStore, InMemoryFindingStore
 
 
@@ -95,7 +96,8 @@ class Wiring:
             text = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
             return Config()  # no configuration yet: only each role's own account is trusted
-        return parse_config(_decode_config(text, name), source=f"SSM parameter {name}")
+        source = f"SSM parameter {name}"
+        return check_rule_settings(parse_config(_decode_config(text, name), source=source), source=source)
 
     @cached_property
     def store(self) -> FindingStore:
@@ -202,12 +204,7 @@ def _decode_config(text: str, name: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        import yaml  # noqa: PLC0415  (YAML only when the parameter holds YAML)
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"SSM parameter {name}: neither JSON nor YAML: {exc}") from None
+        return load_yaml(text, f"SSM parameter {name}")  # JSON is tried first: YAML reads most of it too
 
 
 def _boto3_session() -> Any:

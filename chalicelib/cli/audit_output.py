@@ -8,7 +8,7 @@ from ..config import Config, ConfigError, load_config
 from ..report import FORMATS, render
 from ..rules.engine import AuditResult
 from ..rules.findings import Severity
-from ..rules.registry import CATALOG
+from ..rules.settings import check_rule_settings
 from .common import BadInputError, emit, one_line
 
 EXIT_FINDINGS = 1
@@ -30,20 +30,9 @@ def config_from(args: argparse.Namespace) -> Config:
     if not args.config:
         return Config()
     try:
-        config = load_config(args.config)
+        return check_rule_settings(load_config(args.config), source=args.config)
     except ConfigError as exc:
         raise BadInputError(one_line(exc)) from None
-    known = {meta.id for meta in CATALOG}
-    for field, rule_id in _rule_references(config):
-        if rule_id not in known:
-            raise BadInputError(f"{args.config}: {field}: unknown rule {rule_id!r} (see `trustwatch rules`)")
-    return config
-
-
-def _rule_references(config: Config) -> list[tuple[str, str]]:
-    refs = [(f"rules.{rule_id}", rule_id) for rule_id in config.rules]
-    refs += [(f"suppressions.{i}.rule", s.rule) for i, s in enumerate(config.suppressions) if s.rule != "*"]
-    return refs
 
 
 def finish(args: argparse.Namespace, result: AuditResult) -> int:

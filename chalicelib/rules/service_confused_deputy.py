@@ -9,13 +9,16 @@ Null-guarded, no wildcard account); a source condition that names an account you
 by ``untrusted-account`` instead. Service-linked roles (path ``/aws-service-role/``) are exempt: AWS owns
 their trust policy.
 
-Exempt services (option ``exempt_services``): services that only ever assume a role *passed* to a resource
+Exempt services: services that only ever assume a role *passed* to a resource
 of the role's own account (``iam:PassRole`` cannot pass a role across accounts) and for which AWS documents
 no source keys on that call, so the condition would protect nothing and could break the role: EC2 instance
 profiles (``ec2``), Lambda execution roles (``lambda``, ``edgelambda``), EKS cluster and pod roles (``eks``,
 ``eks-fargate-pods``, and ``pods.eks``, which AWS documents restricting with the ``aws:RequestTag/kubernetes-*``
 session tags instead). Not exempt, because their documentation recommends ``aws:SourceAccount`` /
 ``aws:SourceArn`` in the trust policy: ``ecs-tasks``, ``states``, ``codebuild`` and most others.
+
+Options: ``exempt_services`` lists services exempted *in addition* to these; ``not_exempt_services`` lists
+services of this list to check anyway (e.g. ``[ec2.amazonaws.com]``).
 
 Failing example: ``{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action":
 "sts:AssumeRole"}``.
@@ -53,21 +56,27 @@ META = RuleMeta(
     summary="An AWS service may assume the role without aws:SourceAccount/SourceArn/SourceOrgID tying it to you",
     scope=Scope.ROLE,
     doc=__doc__ or "",
-    options={"exempt_services": list(EXEMPT_SERVICES)},
+    options={"exempt_services": [], "not_exempt_services": []},
 )
 
 
 def check(target: RoleTarget, ctx: AuditContext) -> Iterator[Finding]:
     if _service_linked(target):
         return
-    configured = ctx.option(META, "exempt_services") or ()
-    exempt = {configured} if isinstance(configured, str) else set(configured)
+    exempt = _exempt(ctx)
     for grant in target.grants:
-        if grant.kind is not PrincipalKind.SERVICE or grant.entry in exempt:
+        if grant.kind is not PrincipalKind.SERVICE or grant.entry.lower() in exempt:
             continue
         if any(limit.condition.key.lower() in SOURCE_KEYS for limit in grant.limits):
             continue
         yield _finding(target, ctx, grant)
+
+
+def _exempt(ctx: AuditContext) -> set[str]:
+    """The built-in list, plus ``exempt_services``, minus ``not_exempt_services`` (additions never replace it)."""
+    added = {s.lower() for s in ctx.option(META, "exempt_services") or ()}
+    removed = {s.lower() for s in ctx.option(META, "not_exempt_services") or ()}
+    return ({s.lower() for s in EXEMPT_SERVICES} | added) - removed
 
 
 def _service_linked(target: RoleTarget) -> bool:

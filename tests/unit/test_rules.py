@@ -28,6 +28,7 @@ from chalicelib.iam.policy import parse_policy
 from chalicelib.inventory.snapshot import parse_authorization_details, parse_organization
 from chalicelib.rules.engine import AuditResult, audit_inventory, audit_trust_document
 from chalicelib.rules.registry import RULES
+from chalicelib.rules.settings import check_rule_settings
 
 RULES_DATA = Path(__file__).resolve().parents[1] / "data" / "rules"
 RULE_IDS = [rule.meta.id for rule in RULES]
@@ -43,7 +44,7 @@ def fixtures(kind: str) -> list[Any]:
 def run_fixture(path: Path) -> AuditResult:
     data = json.loads(path.read_text())
     assert data.get("description"), f"{path} needs a description"
-    config = parse_config(data.get("config"), source=str(path))
+    config = check_rule_settings(parse_config(data.get("config"), source=str(path)), source=str(path))
     if "accounts" in data:
         accounts = [parse_authorization_details(a, source=f"{path}[{i}]") for i, a in enumerate(data["accounts"])]
         org = parse_organization(data["organization"], source=str(path)) if "organization" in data else None
