@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .rules.findings import Severity
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
+_FINDING_ID = re.compile(r"^tw-[0-9a-f]{20}$")
 
 
 class ConfigError(ValueError):
@@ -71,10 +72,16 @@ class RuleSettings(_Strict):
 
 
 class Suppression(_Strict):
-    """An accepted risk. ``role`` is an ARN pattern (``*`` and ``?`` wildcards); ``reason`` is mandatory."""
+    """An accepted risk: it covers the findings that meet every criterion it gives. ``id`` names one finding
+    exactly (the id a report shows); ``rule`` is a rule id or ``*``; ``role``, ``principal`` and ``account``
+    are patterns (``*`` and ``?`` wildcards) on the finding's role ARN, its principal, and the account that
+    principal is in. ``rule`` or ``id`` is required, and ``reason`` always is."""
 
-    rule: str
+    rule: str | None = None
+    id: str | None = None
     role: str = "*"
+    principal: str | None = None
+    account: str | None = None
     reason: str = Field(min_length=1)
     expires: dt.date | None = None
 
@@ -84,6 +91,25 @@ class Suppression(_Strict):
         if not value.strip():
             raise ValueError("a suppression needs a reason")
         return value
+
+    @field_validator("id")
+    @classmethod
+    def _finding_id(cls, value: str | None) -> str | None:
+        if value is not None and not _FINDING_ID.match(value):
+            raise ValueError(f"{value!r} is not a finding id (tw- and 20 hex digits, as reports show it)")
+        return value
+
+    @model_validator(mode="after")
+    def _rule_or_id(self) -> Suppression:
+        if self.rule is None and self.id is None:
+            raise ValueError("a suppression needs a rule (an id or '*') or a finding id")
+        return self
+
+    def describe(self) -> str:
+        """``rule untrusted-account, role arn:…:role/vendor-*``: its criteria, as the user wrote them."""
+        criteria = [("id", self.id), ("rule", self.rule), ("role", None if self.role == "*" else self.role),
+                    ("principal", self.principal), ("account", self.account)]  # fmt: skip
+        return ", ".join(f"{name} {value}" for name, value in criteria if value is not None) or "rule *"
 
 
 class NotifySettings(_Strict):

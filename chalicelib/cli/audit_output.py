@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..config import Config, ConfigError, load_config
 from ..report import FORMATS, render
@@ -37,6 +38,9 @@ def config_from(args: argparse.Namespace) -> Config:
 
 def finish(args: argparse.Namespace, result: AuditResult) -> int:
     emit(args, render(result, args.format))
+    if args.format != "text" or args.output:  # a text report on the terminal already shows them
+        for unused in result.unused_suppressions:
+            print(f"trustwatch: warning: {args.config}: {unused.message}", file=sys.stderr)
     if args.fail_on is None:
         return 0
     threshold = Severity(args.fail_on)

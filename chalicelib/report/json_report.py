@@ -1,4 +1,7 @@
-"""The findings JSON of CONTRACTS.md §4: ``{"findings": [...], "errors": [...], "summary": {...}}``.
+"""The findings JSON of CONTRACTS.md §4: ``{"findings": [...], "errors": [...], "warnings": [...], "summary": {...}}``.
+
+``warnings`` lists what deserves a look but is no finding: a suppression that matched nothing in a scan
+(``{"kind": "unused-suppression", "index", "criteria", "reason", "message"}``).
 
 Every finding is listed, suppressed ones included (their ``suppressed`` record says so); ``summary.findings``
 counts the active ones only, as ``--fail-on`` does. Key order is fixed: the model's field order for findings,
@@ -20,6 +23,7 @@ def render(result: AuditResult) -> str:
     document = {
         "findings": [f.model_dump(mode="json") for f in result.findings],
         "errors": [e.model_dump(mode="json") for e in result.errors],
+        "warnings": [{"kind": "unused-suppression", **u.model_dump(mode="json")} for u in result.unused_suppressions],
         "summary": summary(result),
     }
     return json.dumps(document, indent=2) + "\n"

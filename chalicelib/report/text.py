@@ -31,6 +31,7 @@ def render(result: AuditResult, *, width: int = DEFAULT_WIDTH, color: bool = Fal
     active = result.active
     sections = [_group(s, [f for f in active if f.severity == s], width, color) for s in SEVERITIES]
     sections += [_suppressed([f for f in result.findings if not f.active]), _errors(result.errors, width)]
+    sections += [_unused(result, width)]
     lines = [] if active else ["No findings.", ""]
     for section in sections:
         lines += [*section, ""] if section else []
@@ -74,6 +75,7 @@ def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
 def _details(finding: Finding, width: int) -> list[str]:
     lines = _wrap(finding.explanation, width)
     lines += _remediation(finding.remediation, width)
+    lines.append(f"{INDENT}id: {finding.id}")  # what a suppression names to accept exactly this finding
     record = finding.suppressed
     if record and record.expired:
         note = f"suppression expired on {record.until} ({record.reason}); the finding is active again."
@@ -116,6 +118,15 @@ def _errors(errors: Sequence[ErrorRecord], width: int) -> list[str]:
     lines = [f"Could not read ({len(errors)})"]
     for e in errors:
         lines += _wrap(f"{e.source}: {e.message}", width, indent="  ")
+    return lines
+
+
+def _unused(result: AuditResult, width: int) -> list[str]:
+    if not result.unused_suppressions:
+        return []
+    lines = [f"UNUSED SUPPRESSIONS ({len(result.unused_suppressions)})"]
+    for u in result.unused_suppressions:
+        lines += _wrap(f"warning: {u.message}", width, indent="  ")
     return lines
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import Config, Suppression
+from ..config import Config
 from ..iam.entities import Inventory
 from ..iam.policy import PolicyDocument
 from . import audit_error
 from .context import AuditContext, RoleTarget
-from .findings import Finding, Suppressed
+from .findings import Finding
 from .privilege import privilege_reason
 from .registry import RULES
 from .registry_types import InventoryRule, RoleRule, Rule
+from .suppress import UnusedSuppression, suppress, unused
 
 _R = TypeVar("_R", RoleRule, InventoryRule)
 
@@ -41,6 +41,7 @@ class AuditResult(BaseModel):
     findings: tuple[Finding, ...] = ()
     errors: tuple[ErrorRecord, ...] = ()
     roles: int = 0
+    unused_suppressions: tuple[UnusedSuppression, ...] = ()  # scans only: one role or event sees too little
     generated_at: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @property
@@ -69,7 +70,8 @@ def audit_inventory(
         ),
     ]
     findings += _error_findings(records, ctx, rules)
-    return _finish(findings, ctx, records, len(targets), today)
+    result = _finish(findings, ctx, records, len(targets), today)
+    return result.model_copy(update={"unused_suppressions": unused(ctx.config.suppressions, result.findings)})
 
 
 def audit_trust_document(
@@ -131,7 +133,7 @@ def _finish(
     findings: list[Finding], ctx: AuditContext, errors: list[ErrorRecord], roles: int, today: dt.date | None
 ) -> AuditResult:
     day = today or dt.date.today()
-    adjusted = [_suppress(_raise_privileged(_override(f, ctx), ctx), ctx.config.suppressions, day) for f in findings]
+    adjusted = [suppress(_raise_privileged(_override(f, ctx), ctx), ctx.config.suppressions, day) for f in findings]
     unique = {f.id: f for f in adjusted}  # one finding per fingerprint, whichever rule path produced it
     ordered = sorted(unique.values(), key=lambda f: (-f.severity.rank, f.account_id, f.role_arn or "", f.rule_id, f.id))
     return AuditResult(findings=tuple(ordered), errors=tuple(errors), roles=roles)
@@ -155,19 +157,3 @@ def _raise_privileged(finding: Finding, ctx: AuditContext) -> Finding:
             "evidence": {**finding.evidence, "privileged": reason},
         }
     )
-
-
-def _suppress(finding: Finding, suppressions: Sequence[Suppression], today: dt.date) -> Finding:
-    for s in suppressions:
-        if s.rule not in (finding.rule_id, "*") or not fnmatchcase(finding.role_arn or finding.principal or "", s.role):
-            continue
-        until = s.expires.isoformat() if s.expires else None
-        expired = s.expires is not None and s.expires < today
-        note = f" It was suppressed until {until} ({s.reason}); that suppression has expired." if expired else ""
-        return finding.model_copy(
-            update={
-                "suppressed": Suppressed(reason=s.reason, until=until, expired=expired),
-                "explanation": finding.explanation + note,
-            }
-        )
-    return finding

@@ -26,7 +26,7 @@ def check_rule_settings(config: Config, *, source: str) -> Config:
             if problem:
                 raise ConfigError(f"{source}: rules.{rule_id}.options.{name}: {problem}")
     for index, suppression in enumerate(config.suppressions):
-        if suppression.rule not in (*catalog, "*"):
+        if suppression.rule is not None and suppression.rule not in (*catalog, "*"):
             message = f"unknown rule {suppression.rule!r} (see `trustwatch rules`)"
             raise ConfigError(f"{source}: suppressions.{index}.rule: {message}")
     return config
