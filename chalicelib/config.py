@@ -131,6 +131,8 @@ def _accounts(value: object) -> object:
 
 class Config(_Strict):
     organization_id: str | None = None
+    # The organization's management account (internal); an organization file may give it instead.
+    management_account_id: str | None = None
     trusted_accounts: dict[str, str] = Field(default_factory=dict)
     third_party_accounts: dict[str, str] = Field(default_factory=dict)
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
@@ -138,6 +140,13 @@ class Config(_Strict):
     notify: NotifySettings = Field(default_factory=NotifySettings)
 
     _check_accounts = field_validator("trusted_accounts", "third_party_accounts", mode="before")(_accounts)
+
+    @field_validator("management_account_id")
+    @classmethod
+    def _management(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise ValueError(f"{value!r} is not a 12-digit account id")
+        return value
 
     @field_validator("organization_id")
     @classmethod

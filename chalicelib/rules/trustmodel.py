@@ -11,7 +11,7 @@ from ..iam.entities import Organization
 
 class AccountClass(StrEnum):
     OWN = "own"  # the account that owns the role
-    INTERNAL = "internal"  # trusted_accounts, or a member of the configured organization
+    INTERNAL = "internal"  # trusted_accounts, the management account, or a member of the configured organization
     THIRD_PARTY = "third-party"  # a known vendor: access must use sts:ExternalId
     UNTRUSTED = "untrusted"
 
@@ -26,9 +26,17 @@ class TrustModel:
             return AccountClass.OWN
         if account_id in self.config.trusted_accounts or account_id in self._org_accounts:
             return AccountClass.INTERNAL
+        if account_id == self.config.management_account_id:
+            return AccountClass.INTERNAL
         if account_id in self.config.third_party_accounts:
             return AccountClass.THIRD_PARTY
         return AccountClass.UNTRUSTED
+
+    @property
+    def management_account(self) -> str | None:
+        """The organization's management account: from the configuration, else from the organization file."""
+        loaded = self.organization.management_account_id if self._org_accounts else None
+        return self.config.management_account_id or loaded
 
     def is_internal(self, account_id: str, own_account: str) -> bool:
         return self.classify(account_id, own_account) in (AccountClass.OWN, AccountClass.INTERNAL)

@@ -11,7 +11,8 @@ Fixture format (JSON object):
   organization-file object) — run through `audit_inventory` like `trustwatch scan`;
 - optional ``config`` (the configuration object, CONTRACTS.md §5);
 - for ``fires``: ``expect``: ``{"count": N}`` plus optional ``severity``, ``principal``, ``role_arn``,
-  ``statement`` that every finding of the rule must have, and ``explanation_contains`` (a list of strings).
+  ``statement`` that every finding of the rule must have, ``explanation_contains`` (a list of strings) and
+  ``remediation_excludes`` (strings the fix must not ask for, such as a vendor's role name).
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def test_fixture_fires(path: Path) -> None:
                 assert getattr(finding, field) == expect[field], (field, finding)
         for text in expect.get("explanation_contains", []):
             assert text in finding.explanation, (text, finding.explanation)
+        for text in expect.get("remediation_excludes", []):
+            assert text not in finding.remediation, (text, finding.remediation)
         assert finding.remediation and finding.explanation
 
 
