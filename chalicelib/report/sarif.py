@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -99,8 +100,12 @@ def _location(finding: Finding) -> dict[str, Any]:
     # repository-relative path ("unrecognized SARIF location URI scheme" for an `arn:` URI), and matches
     # alerts across runs by that path. A finding is about a cloud resource, not a file, so the path is a
     # stable pseudo-path derived from the ARN; the ARN itself is the logical location.
+    # A finding read from a file the user gave (check-template) points at that file and line instead.
+    where = finding.location
+    uri = file_uri(where.file) if where else artifact_uri(finding)
+    line = where.line if where and where.line else 1
     return {
-        "physicalLocation": {"artifactLocation": {"uri": artifact_uri(finding)}, "region": {"startLine": 1}},
+        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
         "logicalLocations": [
             {"fullyQualifiedName": finding.role_arn or finding.principal or finding.account_id, "kind": "resource"}
         ],
@@ -119,6 +124,17 @@ def artifact_uri(finding: Finding) -> str:
     else:
         segments = [finding.account_id]
     return "/".join(["iam", *(_segment(s) for s in segments if s)])
+
+
+def file_uri(path: str) -> str:
+    """A file as a relative URI (what code scanning resolves against the checkout): relative to the working
+    directory when it lies under it (a ``file:`` URI otherwise), percent-encoded per segment."""
+    given = Path(path)
+    if given.is_absolute():
+        if not given.is_relative_to(Path.cwd()):
+            return given.as_uri()
+        given = given.relative_to(Path.cwd())
+    return "/".join(quote(part, safe="+=,@-_~.") for part in given.as_posix().split("/") if part not in ("", "."))
 
 
 def _segment(value: str) -> str:

@@ -41,6 +41,15 @@ class Suppressed(BaseModel):
     expired: bool = False  # the suppression ran out: the finding is active again and says so
 
 
+class Location(BaseModel):
+    """Where a finding is in a file the user gave: the path as given, the 1-based line, the template resource."""
+
+    model_config = ConfigDict(frozen=True)
+    file: str
+    line: int | None = None  # of the statement, or of the attribute holding an embedded JSON document
+    resource: str | None = None  # template logical id or Terraform address
+
+
 class Finding(BaseModel):
     """One problem on one role (or identity policy). ``id`` is the same for the same problem across runs."""
 
@@ -57,6 +66,8 @@ class Finding(BaseModel):
     remediation: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     suppressed: Suppressed | None = None
+    # Only for findings about a file (check-trust, check-template); absent, not null, in the JSON otherwise.
+    location: Location | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @property
     def active(self) -> bool:
