@@ -7,11 +7,11 @@ import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 
 from chalicelib.cli import main
-from chalicelib.config import parse_config
+from chalicelib.config import load_yaml, parse_config
 from chalicelib.rules.registry import CATALOG
+from chalicelib.rules.settings import check_rule_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -43,5 +43,5 @@ def test_the_rule_table_is_the_registry() -> None:
 def test_the_configuration_example_is_valid() -> None:
     block = re.search(r"```yaml\n(.*?)```", README, re.S)
     assert block is not None
-    config = parse_config(yaml.safe_load(block.group(1)))
+    config = check_rule_settings(parse_config(load_yaml(block.group(1), "README")), source="README")
     assert config.trusted_accounts and config.suppressions[0].reason == "SEC-123"

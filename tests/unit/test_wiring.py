@@ -74,6 +74,21 @@ def test_a_bad_configuration_parameter_is_a_config_error_naming_the_field(aws: N
         _ = wiring.config
 
 
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        pytest.param("suppressions:\n- {rule: '*', reason: r, expires: 2027-13-01}\n", "suppressions.0.expires",
+                     id="yaml-bad-date"),
+        pytest.param('{"rules": {"service-confused-deputy": {"options": {"exempt_service": []}}}}',
+                     "rules.service-confused-deputy.options.exempt_service", id="misspelt-option"),
+    ],
+)  # fmt: skip
+def test_the_parameter_is_checked_like_a_config_file(aws: None, text: str, field: str) -> None:
+    wiring = wiring_with(text)
+    with pytest.raises(ConfigError, match=f"SSM parameter /trustwatch/dev/config: {field}: "):
+        _ = wiring.config
+
+
 def test_recent_loads_are_reused_within_the_ttl_and_errors_never_are() -> None:
     calls: list[tuple[str, ...]] = []
     now = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]
