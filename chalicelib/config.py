@@ -12,7 +12,6 @@ key given twice is an error instead of the last one silently winning.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .rules.findings import Severity
+from .safe_json import JsonInputError, loads
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -200,8 +200,6 @@ def _decode(text: str, source: str) -> object:
     if source.endswith((".yml", ".yaml")):
         return load_yaml(text, source)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: not JSON: nested too deeply") from None
+        return loads(text)
+    except JsonInputError as exc:
+        raise ConfigError(f"{source}: {exc}") from None

@@ -10,14 +10,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ..report.escape import escape_terminal
+from ..report.version import TOOL_VERSION
 from . import can_assume, check_trust, demo, replay, rules_cmd, scan, who_can_assume
-from .common import BadInputError
-
-EXIT_BAD_INPUT = 2
+from .common import EXIT_BAD_INPUT, BadInputError, one_line
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustwatch", description="Audit who can assume your AWS IAM roles, and why.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {TOOL_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (demo, scan, check_trust, can_assume, who_can_assume, replay, rules_cmd):
         module.register(commands)
@@ -29,6 +30,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except BadInputError as exc:
-        print(f"trustwatch: {exc}", file=sys.stderr)
+        print(f"trustwatch: {escape_terminal(one_line(exc))}", file=sys.stderr)  # file names, keys: hostile text
         return EXIT_BAD_INPUT
     return code

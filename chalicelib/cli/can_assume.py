@@ -18,7 +18,7 @@ from ..iam.evaluate import Decision, can_assume
 from ..iam.request import AssumeRoleRequest
 from ..iam.trust import trust_policy_problems
 from ..inventory.snapshot import SnapshotError, load_snapshots
-from .common import BadInputError, add_output_options, emit, one_line, read_json
+from .common import BadInputError, add_files_option, add_output_options, emit, one_line, read_json
 
 
 def register(commands: Any) -> None:
@@ -26,7 +26,7 @@ def register(commands: Any) -> None:
         "can-assume", help="decide whether a principal can assume a role, with the reasons"
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--snapshot", nargs="+", metavar="FILE", help="get-account-authorization-details JSON files")
+    add_files_option(source, "--snapshot", help="get-account-authorization-details JSON files")
     source.add_argument("--request", metavar="FILE", help="a JSON case or list of cases (assume-role-vectors format)")
     parser.add_argument("--principal", metavar="ARN", help="IAM user, IAM role (any session of it) or session ARN")
     parser.add_argument("--role", metavar="ARN", help="the role to assume")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from ..safe_json import JsonInputError, loads
+
+EXIT_BAD_INPUT = 2
 
 
 class BadInputError(Exception):
@@ -16,18 +19,30 @@ def one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
-def read_json(path: str) -> object:
-    """A JSON file, with errors that name the file and the line."""
+def read_text(path: str) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"{path}: cannot read: {one_line(exc)}") from None
+
+
+def read_json(path: str) -> object:
+    """A JSON file, strictly (`chalicelib.safe_json`), with errors that name the file and the place."""
+    return parse_json(read_text(path), path)
+
+
+def parse_json(text: str, path: str) -> object:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInputError(f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise BadInputError(f"{path}: not JSON: nested too deeply") from None
+        return loads(text)
+    except JsonInputError as exc:
+        raise BadInputError(f"{path}: {exc}") from None
+
+
+def add_files_option(parser: argparse._ActionsContainer, flag: str, *, help: str, required: bool = False) -> None:
+    """A list of files that takes both forms, ``--snapshot A B`` and ``--snapshot A --snapshot B`` (all kept)."""
+    parser.add_argument(
+        flag, action="extend", nargs="+", required=required, metavar="FILE", help=f"{help} (repeatable)"
+    )
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

@@ -12,16 +12,22 @@ import argparse
 import io
 import sys
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from ..devtools import demo as serverless_demo
 from ..iam.assemble import request_for
 from ..iam.evaluate import can_assume
 from ..inventory.snapshot import load_snapshots
-from .common import emit
+from .common import BadInputError, emit
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "data" / "snapshots"
+CHECKOUT = Path(__file__).resolve().parents[2]  # app.py and events/ beside chalicelib/, in a source checkout
+NEEDS_CHECKOUT = (
+    "demo part 2 runs the Chalice app of a source checkout with its dev dependencies: run `make demo` there"
+    " (`trustwatch demo --seeds-only` runs part 1 from any install)"
+)
 SSO_ADMIN = "AWSReservedSSO_AdministratorAccess_dc4bb76cf910dcda"
 
 
@@ -105,13 +111,25 @@ def run(args: argparse.Namespace) -> int:
     code = 0 if agree == len(SEED_QUESTIONS) else 1
     if args.seeds_only:
         return code
+    serverless_demo = _serverless_demo()
     story = io.StringIO() if args.output else sys.stdout
     print("\n== Part 2: the serverless auditor against a local AWS stand-in", file=story)
-    code = max(code, serverless_demo.run(story))
+    code = max(code, int(serverless_demo.run(story)))
     if isinstance(story, io.StringIO):
         with open(args.output, "a", encoding="utf-8") as target:
             target.write(story.getvalue())
     return code
+
+
+def _serverless_demo() -> ModuleType:
+    if not (CHECKOUT / "app.py").is_file() or not (CHECKOUT / "events").is_dir():
+        raise BadInputError(NEEDS_CHECKOUT)
+    missing = [name for name in ("chalice", "moto", "aws_lambda_powertools") if find_spec(name) is None]
+    if missing:
+        raise BadInputError(f"{NEEDS_CHECKOUT}; missing: {', '.join(missing)}")
+    from ..devtools import demo  # noqa: PLC0415  (boto3, moto, chalice, Powertools: dev dependencies)
+
+    return demo
 
 
 def _answer(question: SeedQuestion) -> tuple[str, bool]:

@@ -15,19 +15,21 @@ from ..inventory.port import InventorySource, LoadResult, SnapshotSource
 from ..inventory.snapshot import SnapshotError
 from ..rules.engine import ErrorRecord, audit_inventory
 from .audit_output import add_audit_options, config_from, finish
-from .common import BadInputError, one_line
+from .common import BadInputError, add_files_option, one_line
 from .progress import ProgressBar, wants_progress
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser("scan", help="audit every role of one or more accounts")
-    parser.add_argument("--snapshot", action="append", metavar="FILE", help="snapshot file (repeatable)")
+    add_files_option(parser, "--snapshot", help="snapshot files")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for a live scan")
     parser.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (e.g. a local stand-in)")
     parser.add_argument("--region", metavar="REGION", help="region for STS and Organizations calls")
     parser.add_argument("--assume-role-name", metavar="NAME", help="audit role to assume in each account")
     parser.add_argument("--external-id", metavar="ID", help="external id the audit role requires")
-    parser.add_argument("--account", nargs="+", metavar="ID", help="accounts to scan through the audit role")
+    parser.add_argument(
+        "--account", action="extend", nargs="+", metavar="ID", help="accounts to scan through the audit role"
+    )
     parser.add_argument("--organization", action="store_true", help="scan every active account of the organization")
     add_audit_options(parser)
     parser.set_defaults(run=run)

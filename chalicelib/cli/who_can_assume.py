@@ -12,16 +12,14 @@ from typing import Any
 
 from ..iam.graph import DEFAULT_MAX_DEPTH, Reach, build_graph
 from ..inventory.snapshot import SnapshotError, load_snapshots
-from .common import BadInputError, add_output_options, emit, one_line
+from .common import BadInputError, add_files_option, add_output_options, emit, one_line
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "who-can-assume", help="list every principal that can assume a role, directly or through other roles"
     )
-    parser.add_argument(
-        "--snapshot", nargs="+", required=True, metavar="FILE", help="get-account-authorization-details JSON files"
-    )
+    add_files_option(parser, "--snapshot", required=True, help="get-account-authorization-details JSON files")
     parser.add_argument("--role", required=True, metavar="ARN", help="the role to assume")
     parser.add_argument(
         "--max-depth",

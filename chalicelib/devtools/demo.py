@@ -24,8 +24,8 @@ from .seed import seed_from_snapshots
 from .slack_standin import SlackStandIn
 from .standin import provision, read_queue
 
-ROOT = Path(__file__).resolve().parents[2]
-SNAPSHOTS = ROOT / "chalicelib" / "data" / "snapshots"
+ROOT = Path(__file__).resolve().parents[2]  # the source checkout: app.py and events/
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "snapshots"
 SEED_DIRS = ("seed-001", "seed-000-granted", "demo-risky")
 ACCOUNTS = ("123456789012", "111111111111", "222222222222")
 CONFIG = {

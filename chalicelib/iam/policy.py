@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..safe_json import JsonInputError, loads
 from .errors import PolicyParseError
 
 VERSION_2012 = "2012-10-17"
@@ -212,13 +213,11 @@ def decode_document(raw: object, *, source: str = "policy") -> object:
         # GetAccountAuthorizationDetails returns RFC 3986 percent-encoding: '+' is a literal plus.
         text = unquote(text)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyParseError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source) from None
-    except ValueError as exc:  # e.g. an integer longer than Python's conversion limit
-        raise PolicyParseError(f"not JSON: {exc}", source=source) from None
-    except RecursionError:
-        raise PolicyParseError("not JSON: nested too deeply", source=source) from None
+        return loads(text)
+    except JsonInputError as exc:
+        if exc.where and exc.where.startswith("line "):  # syntax: where the parser stopped, in the text
+            raise PolicyParseError(f"{exc.reason} at {exc.where}", source=source) from None
+        raise PolicyParseError(exc.reason, source=source, location=exc.where or "") from None
 
 
 def parse_policy(raw: Any, *, source: str = "policy") -> PolicyDocument:

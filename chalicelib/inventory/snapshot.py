@@ -8,11 +8,11 @@ their top-level keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..iam.entities import Account, Inventory, Organization
+from ..safe_json import JsonInputError, loads
 from .gaad import GAAD_LISTS, parse_accounts, parse_authorization_details
 from .json_place import Place, SnapshotError, as_object
 from .org_file import ORGANIZATION_KEYS, parse_organization
@@ -27,15 +27,9 @@ def _read_json(path: Path, source: str) -> object:
     except OSError as exc:
         raise SnapshotError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"not JSON: {exc.msg}", source=source, location=f"line {exc.lineno} column {exc.colno}"
-        ) from None
-    except UnicodeDecodeError:
-        raise SnapshotError("not JSON: the file is not UTF-8, UTF-16 or UTF-32 text", source=source) from None
-    except RecursionError:
-        raise SnapshotError("not JSON: nested too deeply", source=source) from None
+        return loads(raw)
+    except JsonInputError as exc:
+        raise SnapshotError(exc.reason, source=source, location=exc.where or "") from None
 
 
 # --- loading files ---------------------------------------------------------------------------------------

@@ -7,24 +7,14 @@ that knows its output (see `chalicelib.report.escape`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from ..rules.engine import AuditResult
 from ..rules.registry import RULES
 from ..rules.registry_types import Rule
 from . import json_report, markdown, sarif, text
+from .version import TOOL_VERSION
 
 FORMATS = ("text", "json", "sarif", "markdown")
-
-
-def _installed_version() -> str:
-    try:
-        return version("trustwatch")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0+unknown"
-
-
-TOOL_VERSION = _installed_version()
 
 
 def render(

@@ -15,11 +15,11 @@ SEED_000 = [a for p in sorted((SNAPSHOTS / "seed-000-granted").glob("*.json")) f
 CONFIG = '{"trusted_accounts": {"111111111111": "a", "222222222222": "b"}}'
 
 
-def replay(tmp_path: Path, capsys: pytest.CaptureFixture[str], *events: str) -> dict[str, object]:
+def replay(tmp_path: Path, capsys: pytest.CaptureFixture[str], *events: str, code: int = 0) -> dict[str, object]:
     config = tmp_path / "c.json"
     config.write_text(CONFIG)
     args = ["replay", *events, *SEED_000, "--config", str(config), "--format", "json"]
-    assert main(args) == 0
+    assert main(args) == code
     report: dict[str, object] = json.loads(capsys.readouterr().out)
     return report
 
@@ -38,7 +38,7 @@ def test_a_bad_event_file_is_reported_and_the_others_still_run(
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"detail-type": "AWS API Call via CloudTrail"}')
-    report = replay(tmp_path, capsys, str(bad), str(EVENTS / "sts-assume-role-untrusted-account.json"))
+    report = replay(tmp_path, capsys, str(bad), str(EVENTS / "sts-assume-role-untrusted-account.json"), code=2)
     errors = report["errors"]
     assert isinstance(errors, list) and errors[0]["source"] == str(bad)
     findings = report["findings"]

@@ -27,7 +27,7 @@ SUPPRESS = "suppressions:\n  - rule: public-trust\n    reason: SEC-1\n"
         pytest.param("c.yml", "rules: {}\nrules: {}\n", "c.yml: not YAML: duplicate key 'rules'", id="duplicate-key"),
         pytest.param("c.yml", "- organization_id: o-a1b2c3d4e5\n", "c.yml: the top level: ", id="top-level-list"),
         pytest.param("c.yml", "x: !!python/object:os.system {}\n", "c.yml: not YAML: ", id="python-tag"),
-        pytest.param("c.json", "[" * 100_000, "c.json: not JSON: nested too deeply", id="deep-json"),
+        pytest.param("c.json", "[" * 100_000, "c.json: line 1 column 1001: not JSON: nested too", id="deep-json"),
         pytest.param("c.yml", "rules:\n  service-confused-deputy: {options: {exempt_service: [sns.amazonaws.com]}}\n",
                      "c.yml: rules.service-confused-deputy.options.exempt_service: unknown option (the options of "
                      "service-confused-deputy: exempt_services, not_exempt_services)", id="misspelt-option"),
