@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..report.escape import escape_terminal
 from ..report.version import TOOL_VERSION
-from . import can_assume, check_trust, demo, replay, rules_cmd, scan, who_can_assume
+from . import can_assume, check_template, check_trust, demo, replay, rules_cmd, scan, who_can_assume
 from .common import EXIT_BAD_INPUT, BadInputError, one_line
 
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trustwatch", description="Audit who can assume your AWS IAM roles, and why.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {TOOL_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, scan, check_trust, can_assume, who_can_assume, replay, rules_cmd):
+    for module in (demo, scan, check_trust, check_template, can_assume, who_can_assume, replay, rules_cmd):
         module.register(commands)
     return parser
 
