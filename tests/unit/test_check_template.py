@@ -199,3 +199,20 @@ def test_suppressions_and_rule_config_apply(capsys: pytest.CaptureFixture[str], 
     # THEN the vendor is no longer untrusted but still lacks its ExternalId; the disabled rule is silent
     assert "untrusted-account" not in rules and "transitive-external-access" not in rules
     assert "missing-external-id" in rules
+
+
+def test_safe_patterns_stay_quiet_and_the_rest_is_located(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN the configuration's organization, trusted accounts and vendor, and a stack of safe roles
+    # (org-restricted '*', the vendor with an ExternalId, a trusted account's role, a service principal with
+    # aws:SourceAccount and a policy scoped by aws:ResourceOrgID) beside two that are not
+    config = str(DATA / "trustwatch.yaml")
+    _, report = check(capsys, str(DATA / "safe.yaml"), "--account-id", ACCOUNT, "--config", config)
+    # THEN only these fire: a same-account role named in a trust given as an Fn::Sub JSON string (at the
+    # attribute's line), and an unattached policy allowing sts:* on '*' (held by a stand-in group, not dropped)
+    assert where(report) == [
+        ("broad-assume-permission", "LoosePolicy", 77),
+        ("trust-bypasses-caller-policy", "SubJsonRole", 69),
+    ]
+    loose = next(f for f in report["findings"] if f["rule_id"] == "broad-assume-permission")
+    assert loose["evidence"]["attached_to"] == [f"arn:aws:iam::{ACCOUNT}:group/unattached-policies"]
+    assert report["errors"] == [] and report["summary"]["roles"] == 5
