@@ -13,9 +13,11 @@ from typing import Any
 from ..iam.arn import Arn
 from ..iam.errors import ArnError, PolicyParseError
 from ..iam.policy import parse_policy
-from ..rules.engine import audit_trust_document
+from ..rules.engine import AuditResult, audit_trust_document
+from ..rules.findings import Location
 from .audit_output import add_audit_options, config_from, finish
-from .common import BadInputError, one_line, read_json
+from .common import BadInputError, one_line, parse_json, read_text
+from .json_lines import statement_lines
 
 
 def register(commands: Any) -> None:
@@ -35,8 +37,24 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"--role-arn: {one_line(exc)}") from None
     if (role.service, role.resource_type) != ("iam", "role"):
         raise BadInputError(f"--role-arn: {args.role_arn!r} is not an IAM role ARN")
+    text = read_text(args.file)
+    # The URL-encoded form (what IAM's API returns) is decoded by parse_policy; JSON is parsed strictly here.
+    raw = text if text.lstrip().startswith("%") else parse_json(text, args.file)
     try:
-        document = parse_policy(read_json(args.file), source=args.file)
+        document = parse_policy(raw, source=args.file)
     except PolicyParseError as exc:
         raise BadInputError(one_line(exc)) from None
-    return finish(args, audit_trust_document(document, args.role_arn, config_from(args)))
+    result = audit_trust_document(document, args.role_arn, config_from(args))
+    return finish(args, _located(result, args.file, statement_lines(text) if raw is not text else []))
+
+
+def _located(result: AuditResult, path: str, lines: list[int]) -> AuditResult:
+    """Each finding points at the file, and at its statement's line when the text shows it."""
+
+    def line(statement: int | None) -> int | None:
+        return lines[statement] if statement is not None and 0 <= statement < len(lines) else None
+
+    findings = tuple(
+        f.model_copy(update={"location": Location(file=path, line=line(f.statement))}) for f in result.findings
+    )
+    return result.model_copy(update={"findings": findings})

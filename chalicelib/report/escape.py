@@ -27,6 +27,32 @@ _TYPOGRAPHY = {"\u2014": "--", "\u2013": "-", "\u2026": "...", "\u2192": "->", "
                "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}  # fmt: skip
 
 
+def neutralise(text: str) -> str:
+    """The shared core of every escaper: one line, every invisible or control character shown, not obeyed.
+
+    Line breaks of any kind (CR, LF, VT, FF, NEL, U+2028/9) become a space, so an attacker cannot start a
+    line that looks like the tool's own; ESC, DEL, C1 controls, bidi overrides (U+202E) and other format
+    characters are shown as ``\\uXXXX``. Safe for any plain-text output (SNS, logs, SARIF text, mermaid);
+    each format adds its own markup escaping on top.
+    """
+    flat = _LINE_BREAK.sub(" ", text).replace("\t", " ")
+    return "".join(_codepoint(ch) if _is_invisible(ch) else ch for ch in flat)
+
+
+def escape_sarif_text(text: str) -> str:
+    """A SARIF plain-text message: neutralised, and ``[``/``]``/``\\`` escaped as SARIF 2.1.0 §3.11.6
+    requires of literal brackets, so ``[click](javascript:…)`` is not read as an embedded link."""
+    return re.sub(r"([\\\[\]])", r"\\\1", neutralise(text))
+
+
+def escape_mermaid(text: str) -> str:
+    """Text for a quoted mermaid node label: neutralised, ASCII, quotes and markup as mermaid entity codes."""
+    out = []
+    for ch in escape_terminal(neutralise(text)):
+        out.append(f"#{ord(ch)};" if ch in '"<>#&`[]{}()|;' else ch)
+    return "".join(out)
+
+
 def escape_markdown(text: str) -> str:
     """One line of GitHub-flavoured Markdown that displays ``text`` literally (safe in a table cell too).
 

@@ -18,10 +18,12 @@ from ..rules.engine import AuditResult
 from ..rules.findings import Finding, Severity
 from ..rules.registry import RULES
 from ..rules.registry_types import Rule, RuleMeta
+from .escape import escape_sarif_text, neutralise
+from .version import information_uri
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "Trustwatch"
-INFORMATION_URI: str | None = None  # the project's home page, once it has a public one (omitted while None)
+INFORMATION_URI: str | None = information_uri()  # the package's home page; omitted while it declares none
 FINGERPRINT_KEY = "trustwatchFinding/v1"
 TAGS = ("security", "iam")
 
@@ -85,13 +87,13 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[finding.severity],
-        "message": {"text": finding.explanation},
+        "message": {"text": escape_sarif_text(finding.explanation)},
         "partialFingerprints": {FINGERPRINT_KEY: finding.id},
         "locations": [_location(finding)],
         "properties": _properties(finding),
     }
     if finding.suppressed and not finding.suppressed.expired:
-        out["suppressions"] = [{"kind": "external", "justification": finding.suppressed.reason}]
+        out["suppressions"] = [{"kind": "external", "justification": neutralise(finding.suppressed.reason)}]
     return out
 
 
@@ -146,12 +148,19 @@ def _properties(finding: Finding) -> dict[str, Any]:
     dumped = finding.model_dump(mode="json")  # evidence as JSON values, exactly as in the JSON report
     keys = ("severity", "title", "account_id", "role_arn", "principal", "statement", "remediation", "evidence")
     values = {key: dumped[key] for key in keys} | {"suppression": dumped["suppressed"]}
+    # GitHub ranks each alert by its result's own score: a finding raised above its rule's default (an
+    # administrator role) must not keep the rule's lower one.
+    values["security-severity"] = SECURITY_SEVERITY[finding.severity]
     return {key: value for key, value in values.items() if value is not None}
 
 
 def _invocation(result: AuditResult) -> dict[str, Any]:
     notifications = [
-        {"level": "error", "message": {"text": f"{e.source}: {e.message}"}, "properties": {"source": e.source}}
+        {
+            "level": "error",
+            "message": {"text": escape_sarif_text(f"{e.source}: {e.message}")},
+            "properties": {"source": e.source},
+        }
         for e in result.errors
     ]
     return {"executionSuccessful": True, "toolExecutionNotifications": notifications}
