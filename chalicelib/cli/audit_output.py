@@ -25,6 +25,15 @@ def add_audit_options(parser: argparse.ArgumentParser) -> None:
         metavar="SEVERITY",
         help="exit 1 when a finding at or above SEVERITY remains (critical, high, medium, low, info)",
     )
+    add_summary_option(parser)
+
+
+def add_summary_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="with --format markdown: counts and the top findings, short enough for a pull-request comment",
+    )
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -37,7 +46,10 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def finish(args: argparse.Namespace, result: AuditResult) -> int:
-    emit(args, render(result, args.format))
+    summary = getattr(args, "summary", False)
+    if summary and args.format != "markdown":
+        raise BadInputError("--summary goes with --format markdown")
+    emit(args, render(result, args.format, summary=summary))
     if args.format != "text" or args.output:  # a text report on the terminal already shows them
         for unused in result.unused_suppressions:
             print(f"trustwatch: warning: {args.config}: {unused.message}", file=sys.stderr)

@@ -18,6 +18,7 @@ from ..iam.evaluate import Decision, can_assume
 from ..iam.request import AssumeRoleRequest
 from ..iam.trust import trust_policy_problems
 from ..inventory.snapshot import SnapshotError, load_snapshots
+from ..report.escape import escape_terminal
 from .common import BadInputError, add_files_option, add_output_options, emit, one_line, read_json
 
 
@@ -129,4 +130,6 @@ def _text(request: AssumeRoleRequest, decision: Decision, name: str | None, gaps
     lines += [f"  - {reason}" for reason in decision.reasons]
     lines += [f"  ! could not evaluate: {item}" for item in decision.unknown]
     lines += [f"  ! snapshot gap: {gap}" for gap in gaps]
-    return "\n".join(lines)
+    if gaps and decision.decision.value != "allow":
+        lines.append("  ! this denial may be wrong: the snapshots lack what the decision needed (see the gaps)")
+    return "\n".join(escape_terminal(line) for line in lines)  # Sids, names and values are the accounts' text

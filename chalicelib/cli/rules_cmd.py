@@ -6,14 +6,16 @@ import argparse
 import json
 from typing import Any
 
+from ..report.escape import escape_markdown
 from ..rules.registry import CATALOG
-from .common import add_output_options, emit
+from .common import emit
 
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser("rules", help="list the rule catalog")
     parser.add_argument("--verbose", action="store_true", help="also print each rule's risk, example and fix")
-    add_output_options(parser)
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="default: text")
+    parser.add_argument("--output", metavar="FILE", help="write the output to FILE instead of stdout")
     parser.set_defaults(run=run)
 
 
@@ -25,6 +27,10 @@ def run(args: argparse.Namespace) -> int:
             for m in CATALOG
         ]  # fmt: skip
         emit(args, json.dumps(catalog, indent=2))
+        return 0
+    if args.format == "markdown":
+        rows = [f"| `{m.id}` | {m.severity.value} | {escape_markdown(m.summary)} |" for m in CATALOG]
+        emit(args, "\n".join(["| rule | default severity | fires when |", "|---|---|---|", *rows]))
         return 0
     width = max(len(meta.id) for meta in CATALOG)
     lines: list[str] = []

@@ -79,6 +79,10 @@ def caller_side(inventory: Inventory, principal: str, action: str) -> CallerSide
         return cached
     caller, identity = _caller(inventory, principal, action)
     gaps: list[str] = []
+    unloaded = caller.account and caller.account not in inventory.accounts  # unknown, not "has no policies"
+    if identity is None and unloaded and caller.kind in (CallerKind.USER, CallerKind.ROLE_SESSION):
+        gaps.append(f"the caller's account {caller.account} is not in the loaded snapshots: its identity "
+                    "policies, permissions boundary and tags are unknown (decided as if it had none)")  # fmt: skip
     policies = _identity_policies(inventory, identity, gaps) if identity else ()
     boundary = _boundary(inventory, identity, gaps) if identity else None
     side = CallerSide(caller, identity, policies, boundary, tuple(gaps), _snapshot_context(inventory, caller, identity))

@@ -25,6 +25,7 @@ def render(
     tool_version: str = TOOL_VERSION,
     color: bool = False,
     width: int = text.DEFAULT_WIDTH,
+    summary: bool = False,
 ) -> str:
     """The report in ``fmt`` (one of `FORMATS`), ending with a newline.
 
@@ -38,7 +39,7 @@ def render(
     if fmt == "sarif":
         return sarif.render(result, rules=rules, tool_version=tool_version)
     if fmt == "markdown":
-        return markdown.render(result)
+        return markdown.render_summary(result) if summary else markdown.render(result)
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

@@ -32,11 +32,11 @@ def neutralise(text: str) -> str:
 
     Line breaks of any kind (CR, LF, VT, FF, NEL, U+2028/9) become a space, so an attacker cannot start a
     line that looks like the tool's own; ESC, DEL, C1 controls, bidi overrides (U+202E) and other format
-    characters are shown as ``\\uXXXX``. Safe for any plain-text output (SNS, logs, SARIF text, mermaid);
+    characters are shown as ``\\x1b``/``\\u202e``. Safe for any plain-text output (SNS, logs, SARIF text, mermaid);
     each format adds its own markup escaping on top.
     """
     flat = _LINE_BREAK.sub(" ", text).replace("\t", " ")
-    return "".join(_codepoint(ch) if _is_invisible(ch) else ch for ch in flat)
+    return "".join(_python_escape(ch) if _is_invisible(ch) else ch for ch in flat)
 
 
 def escape_sarif_text(text: str) -> str:

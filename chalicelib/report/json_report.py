@@ -15,6 +15,7 @@ from typing import Any
 
 from ..rules.engine import AuditResult
 from ..rules.findings import Finding, Severity
+from .version import SCHEMA_VERSION, TOOL_VERSION
 
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))  # critical first
 
@@ -25,6 +26,8 @@ def render(result: AuditResult) -> str:
         "errors": [e.model_dump(mode="json") for e in result.errors],
         "warnings": [{"kind": "unused-suppression", **u.model_dump(mode="json")} for u in result.unused_suppressions],
         "summary": summary(result),
+        "schema_version": SCHEMA_VERSION,  # after the contract's keys: consumers that read them by position still work
+        "tool": {"name": "trustwatch", "version": TOOL_VERSION},
     }
     return json.dumps(document, indent=2) + "\n"
 

@@ -15,6 +15,9 @@ from .escape import code_fence, escape_markdown
 from .json_report import severity_counts, split_json
 from .text import summary_line
 
+SUMMARY_TOP = 20
+SUMMARY_BUDGET = 60_000  # characters, under the 65,536 of a GitHub pull-request comment
+
 
 def render(result: AuditResult) -> str:
     active = result.active
@@ -26,6 +29,26 @@ def render(result: AuditResult) -> str:
             blocks += _finding(number, finding)
     blocks += _suppressed([f for f in result.findings if not f.active])
     blocks += _errors(result.errors)
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_summary(result: AuditResult, *, top: int = SUMMARY_TOP, budget: int = SUMMARY_BUDGET) -> str:
+    """Counts and the most severe findings, one line each, always shorter than ``budget`` characters (a
+    pull-request comment holds 65,536): whole lines are left out, never cut, and the rest is counted."""
+    active = sorted(result.active, key=lambda f: -f.severity.rank)  # most severe first (replay keeps event order)
+    head = ["# Trustwatch summary", escape_markdown(f"{summary_line(result)}."), *_summary(result)]
+    lines: list[str] = []
+    used = sum(len(block) + 2 for block in head) + 200  # room for the heading and the "more" line
+    for finding in active[:top]:
+        subject, title = escape_markdown(finding.role_arn or finding.account_id), escape_markdown(finding.title)
+        line = f"- **{finding.severity.value}** `{finding.rule_id}` {subject}: {title} ({finding.id})"
+        if used + len(line) + 1 > budget:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    blocks = head + ([f"## Top findings ({len(lines)} of {len(active)})", "\n".join(lines)] if lines else [])
+    if len(active) > len(lines):
+        blocks.append(f"{len(active) - len(lines)} more: run `trustwatch` with `--format markdown` for every finding.")
     return "\n\n".join(blocks) + "\n"
 
 

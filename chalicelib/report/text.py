@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..rules.engine import AuditResult, ErrorRecord
 from ..rules.findings import Finding, Severity
-from .escape import escape_terminal
+from .escape import escape_terminal, neutralise
 from .json_report import SEVERITIES, split_json
 
 DEFAULT_WIDTH = 100
@@ -73,13 +73,13 @@ def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _details(finding: Finding, width: int) -> list[str]:
-    lines = _wrap(finding.explanation, width)
+    lines = _wrap(neutralise(finding.explanation), width)  # an attacker's line break must not start a line
     lines += _remediation(finding.remediation, width)
     lines.append(f"{INDENT}id: {finding.id}")  # what a suppression names to accept exactly this finding
     record = finding.suppressed
     if record and record.expired:
         note = f"suppression expired on {record.until} ({record.reason}); the finding is active again."
-        lines += _wrap(note, width, first="Note: ")
+        lines += _wrap(neutralise(note), width, first="Note: ")
     return lines
 
 
@@ -117,7 +117,7 @@ def _errors(errors: Sequence[ErrorRecord], width: int) -> list[str]:
         return []
     lines = [f"Could not read ({len(errors)})"]
     for e in errors:
-        lines += _wrap(f"{e.source}: {e.message}", width, indent="  ")
+        lines += _wrap(neutralise(f"{e.source}: {e.message}"), width, indent="  ")
     return lines
 
 

@@ -111,7 +111,7 @@ def test_json_has_the_contract_shape_and_round_trips(result: AuditResult) -> Non
     # GIVEN a result  WHEN rendered as JSON
     document = json.loads(render(result, "json"))
     # THEN the top level, every finding and every error have the contract's keys in the contract's order
-    assert list(document) == ["findings", "errors", "warnings", "summary"]
+    assert list(document) == ["findings", "errors", "warnings", "summary", "schema_version", "tool"]
     assert all(list(f) == CONTRACT_KEYS for f in document["findings"])
     assert document["errors"] == [{"source": e.source, "message": e.message} for e in result.errors]
     # AND every finding, suppressed ones included, reads back as the same Finding
