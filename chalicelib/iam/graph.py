@@ -88,14 +88,13 @@ class AssumeGraph:
         for _ in range(max_depth):
             next_frontier: list[Reach] = []
             for reached in frontier:
-                for group in self.groups_into(reached.principal):
-                    for source in group.sources:
-                        if source in seen:
-                            continue  # already reached by a path at most as short: keeps BFS cycle-safe
-                        seen.add(source)
-                        found[source] = reach = _extend(source, group, reached)
-                        if source in self._roles:
-                            next_frontier.append(reach)
+                for edge in self.edges_into(reached.principal):  # by source: ties go to the first principal
+                    if edge.source in seen:
+                        continue  # already reached by a path at most as short: keeps BFS cycle-safe
+                    seen.add(edge.source)
+                    found[edge.source] = reach = _extend(edge, reached)
+                    if edge.source in self._roles:
+                        next_frontier.append(reach)
             frontier = next_frontier
         return sorted(found.values(), key=lambda r: (r.hops, r.principal))
 
@@ -129,11 +128,11 @@ class AssumeGraph:
         return {role.arn: self.edges_into(role.arn) for role in self.inventory.roles()}
 
 
-def _extend(source: str, group: EdgeGroup, reached: Reach) -> Reach:
+def _extend(edge: Edge, reached: Reach) -> Reach:
     conditions = reached.conditions
-    if group.requirements:
-        conditions = tuple(f"{group.target} {requirement}" for requirement in group.requirements) + conditions
-    return Reach(source, (source, *reached.path), conditions)
+    if edge.requirements:
+        conditions = tuple(f"{edge.target} {requirement}" for requirement in edge.requirements) + conditions
+    return Reach(edge.source, (edge.source, *reached.path), conditions)
 
 
 def build_graph(inventory: Inventory, *, now: datetime | None = None, prefilter: bool = True) -> AssumeGraph:

@@ -87,7 +87,8 @@ def reached_from(
     missing = set(must)
     while frontier and (missing or len(order) < enough):
         next_frontier: list[str] = []
-        for role in frontier:
+        layer: list[str] = []
+        for role in sorted(frontier):  # in order, so a tie between parents always goes the same way
             for sources, groups in graph.out_groups(role):
                 if id(sources) in expanded:
                     continue  # the class was expanded at a member reached no later: its targets are known
@@ -98,7 +99,8 @@ def reached_from(
                         via[group.target] = (role, group)
                         next_frontier.append(group.target)
                         if wanted(group.target):
-                            order.append(group.target)
+                            layer.append(group.target)
                             missing.discard(group.target)
+        order += sorted(layer)
         frontier = next_frontier
     return Reached(entry, tuple(order), via)

@@ -39,6 +39,7 @@ class RoleTarget:
 class AuditContext:
     config: Config = field(default_factory=Config)
     inventory: Inventory | None = None
+    exhaustive: bool = False  # the reachability graph by brute force (the reference), not by decision class
 
     @cached_property
     def trust_model(self) -> TrustModel:
@@ -50,7 +51,7 @@ class AuditContext:
         """Who can assume what, through chains too; built once per audit, on first use."""
         if self.inventory is None:
             raise ValueError("the reachability graph needs an inventory")
-        return build_graph(self.inventory)
+        return build_graph(self.inventory, prefilter=not self.exhaustive)
 
     @cached_property
     def role_order(self) -> dict[str, int]:

@@ -56,8 +56,11 @@ def audit_inventory(
     errors: Sequence[ErrorRecord] = (),
     rules: Sequence[Rule] = RULES,
     today: dt.date | None = None,
+    exhaustive: bool = False,
 ) -> AuditResult:
-    ctx = AuditContext(config or Config(), inventory)
+    """Every role of the inventory. ``exhaustive`` builds the reachability graph by evaluating every principal
+    against every role (the reference the compiled graph is tested against), not a decision class at a time."""
+    ctx = AuditContext(config or Config(), inventory, exhaustive=exhaustive)
     targets = [RoleTarget(r.arn, r.trust_policy, r, r.trust_policy_error) for r in inventory.roles()]
     findings = _role_findings(targets, ctx, rules)
     findings += [f for rule in _enabled(rules, ctx, InventoryRule) for f in rule.check(ctx)]
