@@ -52,7 +52,7 @@ def _trusts(account: str, rng: random.Random, roles: list[str], users: list[str]
                 "Action": ASSUME,
                 "Condition": {"StringEquals": {"aws:PrincipalTag/team": "b"}},
             }
-        ),  # fmt: skip
+        ),
         _doc({"Effect": "Allow", "Principal": {"AWS": [user, root]}, "Action": ASSUME}),
         _doc(
             {"Effect": "Allow", "Principal": {"AWS": root}, "Action": ASSUME},
@@ -66,7 +66,7 @@ def _trusts(account: str, rng: random.Random, roles: list[str], users: list[str]
                 "Action": ASSUME,
                 "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
             }
-        ),  # fmt: skip
+        ),
         _doc(
             {
                 "Effect": "Allow",
@@ -74,7 +74,7 @@ def _trusts(account: str, rng: random.Random, roles: list[str], users: list[str]
                 "Action": ASSUME,
                 "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:ResourceTag/team}"}},
             }
-        ),  # fmt: skip
+        ),
         _doc(
             {
                 "Effect": "Allow",
@@ -82,7 +82,7 @@ def _trusts(account: str, rng: random.Random, roles: list[str], users: list[str]
                 "Action": [ASSUME, "sts:TagSession"],
                 "Condition": {"StringEquals": {"aws:RequestTag/project": "x", "aws:ResourceTag/env": "prod"}},
             }
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -105,7 +105,7 @@ def _identities(account: str, managed: str) -> list[tuple[tuple[NamedPolicy, ...
                 ),
             ),
             (),
-        ),  # fmt: skip
+        ),
         (
             (
                 _policy(
@@ -114,7 +114,7 @@ def _identities(account: str, managed: str) -> list[tuple[tuple[NamedPolicy, ...
                 ),
             ),
             (),
-        ),  # fmt: skip
+        ),
         (
             (
                 _policy(
@@ -128,7 +128,7 @@ def _identities(account: str, managed: str) -> list[tuple[tuple[NamedPolicy, ...
                 ),
             ),
             (managed,),
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -147,15 +147,17 @@ def _vary(account: Account, rng: random.Random) -> Account:
     boundary = f"arn:aws:iam::{a}:policy/boundary"
     policies = {
         managed: _policy(managed, {"Effect": "Allow", "Action": ASSUME, "Resource": "arn:aws:iam::*:role/team-a/*"}),
-        boundary: _policy(boundary, {"Effect": "Allow", "Action": ASSUME, "NotResource": f"arn:aws:iam::{a}:role/team-b/*"}),
-    }  # fmt: skip
+        boundary: _policy(
+            boundary, {"Effect": "Allow", "Action": ASSUME, "NotResource": f"arn:aws:iam::{a}:role/team-b/*"}
+        ),
+    }
     role_arns, user_arns = sorted(account.roles), sorted(account.users)
     trusts = _trusts(a, rng, role_arns, user_arns, account.roles[rng.choice(role_arns)].unique_id)
     identities = _identities(a, managed)
     roles = {}
-    for arn, role in account.roles.items():
+    for arn, loaded in account.roles.items():
         tags = (("env", rng.choice(("prod", "dev"))), ("team", rng.choice("ab")))
-        role = replace(role, tags=tags)
+        role = replace(loaded, tags=tags)
         if rng.random() < 0.35:
             role = replace(role, trust_policy=parse_policy(rng.choice(trusts)))
         roles[arn] = _identity(role, rng, identities, boundary)
