@@ -193,7 +193,9 @@ def _organization(ids: list[str]) -> Organization:
                       "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
     })  # fmt: skip
     root = PolicyLevel("r-root", (full,))
-    scps = {a: (root, PolicyLevel(a, (full, tagged) if i % 2 else (full,))) for i, a in enumerate(ids)}
-    rcps = {a: (PolicyLevel(a, (rcp,)),) for a in ids[1:]}
+    scps: dict[str, tuple[PolicyLevel, ...]] = {
+        a: (root, PolicyLevel(a, (full, tagged) if i % 2 else (full,))) for i, a in enumerate(ids)
+    }
+    rcps: dict[str, tuple[PolicyLevel, ...]] = {a: (PolicyLevel(a, (rcp,)),) for a in ids[1:]}
     paths = {a: f"{ORG_ID}/r-root/" for a in ids}
     return Organization(ORG_ID, ids[0], frozenset(ids), scps, rcps, paths)
