@@ -3,21 +3,51 @@
 ``name`` says where: an SSM parameter when it starts with ``/`` or ``ssm:`` (a SecureString is decrypted),
 a Secrets Manager secret id or ARN otherwise. The value is the URL itself, or JSON with a ``url`` or
 ``webhook_url`` key. Powertools caches it for ``max_age`` seconds; nothing here logs it.
+
+botocore does, at DEBUG (``AWS_LAMBDA_LOG_LEVEL=DEBUG``): its parser logs every response body, the
+GetSecretValue one included, and its endpoint every request's parameters. `hide_secret_bodies` drops those
+records at their source, whatever the log level and whoever handles them.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 DEFAULT_MAX_AGE = 300  # seconds; a rotated webhook is picked up within five minutes
 
 
+_SECRET_MARKERS = ("SecretString", "SecretBinary", "WithDecryption", "GetParameter", "GetSecretValue")
+
+
+class _NoSecretBodies(logging.Filter):
+    """Drops botocore's response bodies, and request logs of calls that carry or fetch a secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "botocore.parsers":
+            return not str(record.msg).startswith("Response body")
+        text = record.getMessage()
+        return not any(marker in text for marker in _SECRET_MARKERS)
+
+
+_FILTER = _NoSecretBodies()
+
+
+def hide_secret_bodies() -> None:
+    """Install the filter on the botocore loggers that print bodies (idempotent)."""
+    for name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.auth"):
+        log = logging.getLogger(name)
+        if _FILTER not in log.filters:
+            log.addFilter(_FILTER)
+
+
 def webhook_url_provider(
     name: str, *, secrets_client: Any = None, ssm_client: Any = None, max_age: int = DEFAULT_MAX_AGE
 ) -> Callable[[], str]:
     """A function returning the URL; the Powertools provider (and its client, if none given) is made on first use."""
+    hide_secret_bodies()
     is_ssm = name.startswith(("/", "ssm:"))
     key = name.removeprefix("ssm:")
     provider: Any = None
@@ -56,3 +86,6 @@ def _url_from(value: object, name: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"{name}: no webhook URL in the secret (expected the URL, or JSON with 'url')")
     return text.strip()
+
+
+hide_secret_bodies()  # at import too: a client created before the first provider logs no secret either
