@@ -147,6 +147,7 @@ class Wiring:
             notifiers=self.notifiers,
             config=self.config,
             load_recent=self.recent_loads,
+            prefer_live_trust=True,  # what the auditor reads is newer than the event it reacts to
         )
 
     @cached_property

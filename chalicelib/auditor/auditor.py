@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..config import Config
-from ..events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify
+from ..events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify, ignored_reason
 from ..events.models import CloudTrailEvent
 from ..iam.assemble import request_for
 from ..iam.errors import InvalidRequestError, PolicyParseError
@@ -55,13 +55,15 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)
     delivery: DeliveryReport | None = None
     errors: list[str] = field(default_factory=list)
+    reason: str | None = None  # why an event was ignored
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
         for change in self.changes:
             counts[change.kind] = counts.get(change.kind, 0) + 1
-        return {"action": self.action, "findings": self.findings, "changes": counts, "errors": self.errors,
-                "delivery": self.delivery.as_dict() if self.delivery else {}}  # fmt: skip
+        summary = {"action": self.action, "findings": self.findings, "changes": counts, "errors": self.errors,
+                   "delivery": self.delivery.as_dict() if self.delivery else {}}  # fmt: skip
+        return summary | ({"reason": self.reason} if self.reason else {})
 
 
 @dataclass
@@ -76,6 +78,9 @@ class Auditor:
     # Role assumptions are frequent: checking one against the trust model may use a recently loaded inventory.
     # Changes never do, they always read fresh.
     load_recent: AccountLoader | None = None
+    # Judge a trust change by the role as read now, not by the event's text, when they disagree: a later change
+    # (whose event may not have arrived yet) is what is live. Off for replays over older snapshots.
+    prefer_live_trust: bool = False
     # When this invocation's notifications must be done (the Lambda's remaining time): see `within`.
     deadline: Deadline = field(default_factory=Deadline.unbounded)
 
@@ -94,7 +99,7 @@ class Auditor:
             return self.role_assumed(change)
         if isinstance(change, AuditorChange):
             return self.auditor_changed(change)
-        return Outcome(action="ignored")
+        return Outcome(action="ignored", reason=ignored_reason(event) or "not an event Trustwatch acts on")
 
     # --- IAM changes -------------------------------------------------------------------------------------
 
@@ -104,27 +109,36 @@ class Auditor:
             change.account_id, change.role_name
         )
         role_arn = role.arn if role else change.role_arn
+        applied = self.history.changed_at(role_arn)
+        if applied is not None and change.event_time < applied:  # CloudTrail delivers out of order
+            why = f"{change.event_name} of {change.event_time:%Y-%m-%dT%H:%M:%SZ} is older than the change of "
+            return Outcome(action="ignored", reason=why + f"{applied:%Y-%m-%dT%H:%M:%SZ} already applied to {role_arn}")
         outcome = Outcome(action=f"{change.kind} trust of {role_arn}", errors=[e.message for e in loaded.errors])
-        if change.kind == "deleted":
-            self.history.forget(role_arn)
+        if change.kind == "deleted" and not (self.prefer_live_trust and role is not None):
+            self.history.forget(role_arn, change.event_time)
             return self._settle(outcome, [], {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
-        document, error = self._new_trust(change, role.trust_policy if role else None)
+        document, error, text = self._new_trust(change, role.trust_policy if role else None)
         findings = self._trust_findings(
             role_arn, document=document, error=error, role=role, loaded=loaded, change=change
         )
         if document is not None:
-            self.history.put(role_arn, _text(change.new_trust, document), self.clock())
+            self.history.put(role_arn, text or json.dumps(document_dict(document)), self.clock(), change.event_time)
         return self._settle(outcome, findings, {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
 
     def _new_trust(
-        self, change: TrustChange, stored: PolicyDocument | None
-    ) -> tuple[PolicyDocument | None, str | None]:
-        if change.new_trust is None:
-            return stored, None  # the event lacks the document: the freshly read role has it
+        self, change: TrustChange, live: PolicyDocument | None
+    ) -> tuple[PolicyDocument | None, str | None, str | None]:
+        """The policy to judge (and its text, when the event's): the event's, unless the freshly read role says
+        otherwise and ``prefer_live_trust`` (a later change the auditor has not seen yet: judge what is live)."""
+        if change.new_trust is None or (self.prefer_live_trust and live is not None and change.kind != "created"):
+            return live, None, None  # the event lacks the document, or the live role is the truth
         try:
-            return parse_policy(change.new_trust, source=f"event {change.event_id}"), None
+            parsed = parse_policy(change.new_trust, source=f"event {change.event_id}")
         except PolicyParseError as exc:
-            return None, str(exc)
+            return (live, None, None) if self.prefer_live_trust and live is not None else (None, str(exc), None)
+        if self.prefer_live_trust and live is not None and document_dict(live) != document_dict(parsed):
+            return live, None, None
+        return parsed, None, change.new_trust
 
     def _trust_findings(
         self,
@@ -314,7 +328,3 @@ def _parse_quietly(text: str) -> PolicyDocument | None:
         return parse_policy(text)
     except PolicyParseError:
         return None
-
-
-def _text(raw: str | None, document: PolicyDocument) -> str:
-    return raw if raw is not None else json.dumps(document_dict(document))

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from .routing import functions_for
 from .seed import seed_from_snapshots
 from .slack_standin import SlackStandIn
-from .standin import provision, read_queue
+from .standin import apply_trust_change, provision, read_queue
 
 ROOT = Path(__file__).resolve().parents[2]  # the source checkout: app.py and events/
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "snapshots"
@@ -76,12 +76,13 @@ def run(out: TextIO) -> int:
             _say(out, f"AWS stand-in on {endpoint}: {len(files)} account snapshots loaded through boto3"
                       + (f" ({len(skipped)} AWS managed policy attachments skipped)" if skipped else ""))  # fmt: skip
             _say(out, f"Slack stand-in on {slack.url.split('/services')[0]}; SNS topic {resources.topic_arn} -> SQS")
-            return _story(out, slack, lambda: read_queue(session, resources.queue_url, endpoint_url=endpoint))
+            sns = lambda: read_queue(session, resources.queue_url, endpoint_url=endpoint)  # noqa: E731
+            return _story(out, slack, sns, lambda raw: apply_trust_change(session, raw, endpoint_url=endpoint))
     finally:
         server.stop()
 
 
-def _story(out: TextIO, slack: SlackStandIn, sns: Any) -> int:
+def _story(out: TextIO, slack: SlackStandIn, sns: Any, apply: Any) -> int:
     from chalice.test import Client  # noqa: PLC0415  (a dev dependency: `make demo` installs it)
 
     sys.path.insert(0, str(ROOT))
@@ -97,18 +98,19 @@ def _story(out: TextIO, slack: SlackStandIn, sns: Any) -> int:
         _say(out, "\n== Replaying events/*.json through the functions their EventBridge rules match")
         # The story needs the fix after the damage (and after the untrusted caller used it): fixes go last.
         for path in sorted((ROOT / "events").glob("*.json"), key=lambda p: (p.stem.endswith("-fixed"), p.name)):
-            failures += _replay(out, client, path, slack=slack, sns=sns, tally=tally)
+            failures += _replay(out, client, path, slack=slack, sns=sns, tally=tally, apply=apply)
     delivered = f"{tally.slack} Slack messages and {tally.sns} SNS messages delivered"
     _say(out, f"\n== Done: changes {tally.changes}; {delivered}; {failures} events failed.")
     return 0 if failures == 0 else 1
 
 
-def _replay(out: TextIO, client: Any, path: Path, *, slack: SlackStandIn, sns: Any, tally: Tally) -> int:
+def _replay(out: TextIO, client: Any, path: Path, *, slack: SlackStandIn, sns: Any, tally: Tally, apply: Any) -> int:
     raw = json.loads(path.read_text())
     functions = functions_for(raw)
     if not functions:
         _say(out, f"\n{path.name}: no rule matches it (filtered out by the EventBridge pattern, costs nothing)")
         return 0
+    apply(raw)  # what the recorded call did in AWS: the auditor reads the live role
     failed = 0
     for function in functions:
         summary = client.lambda_.invoke(function, raw).payload

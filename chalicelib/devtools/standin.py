@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..state.dynamo import TABLE_SCHEMA
+from .seed import iam_client
 
 STAGE = "dev"
 SLACK_SECRET = f"trustwatch/{STAGE}/slack-webhook"
@@ -64,3 +65,30 @@ def read_queue(session: Any, queue_url: str, *, endpoint_url: str) -> list[dict[
         for message in batch:
             messages.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def apply_trust_change(session: Any, raw: dict[str, Any], *, endpoint_url: str) -> bool:
+    """Make the stand-in's IAM what a recorded CreateRole / UpdateAssumeRolePolicy / DeleteRole left in AWS
+    (the auditor reads the live role and believes it over the event); True when something was changed."""
+    detail = raw.get("detail") or {}
+    name, parameters = detail.get("eventName"), detail.get("requestParameters") or {}
+    role, policy = (
+        parameters.get("roleName"),
+        parameters.get("policyDocument") or parameters.get("assumeRolePolicyDocument"),
+    )
+    if detail.get("eventSource") != "iam.amazonaws.com" or detail.get("errorCode") or not isinstance(role, str):
+        return False
+    iam = iam_client(session, str(detail.get("recipientAccountId") or raw.get("account")), endpoint_url=endpoint_url)
+    text = policy if isinstance(policy, str) else json.dumps(policy)
+    try:
+        if name == "UpdateAssumeRolePolicy" and policy:
+            iam.update_assume_role_policy(RoleName=role, PolicyDocument=text)
+        elif name == "CreateRole" and policy:
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=text, Path=parameters.get("path") or "/")
+        elif name == "DeleteRole":
+            iam.delete_role(RoleName=role)
+        else:
+            return False
+    except iam.exceptions.ClientError:  # no such role, already there, still has policies: AWS would refuse too
+        return False
+    return True

@@ -18,7 +18,7 @@ from app import app
 from chalicelib import wiring
 from chalicelib.notify.base import RETRY_FIRST
 from tests.integration import test_handlers as handlers
-from tests.integration.test_handlers import Stand, event, invoke, rescan_seed_accounts
+from tests.integration.test_handlers import Stand, event, happened, invoke, rescan_seed_accounts
 
 stand = handlers.stand  # the fixture
 POLICY = Path(__file__).resolve().parents[2] / ".chalice" / "policy-flush_outbox.json"
@@ -49,7 +49,7 @@ def test_flush_outbox_delivers_what_a_slack_outage_queued(stand: Stand, monkeypa
     stand.sns_messages()
     # GIVEN Slack down (500, Retry-After 0 keeps the retries fast) while on_iam_change reports new findings
     stand.slack.fail_next(500, times=50, retry_after=0)
-    summary = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    summary = invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-untrusted-account.json")))
     new = summary["changes"]["new"]
     assert new >= 2 and slack_delivered(stand) == []
     assert len(stand.sns_messages()) == 1  # SNS took its message at once

@@ -22,7 +22,7 @@ from chalicelib import service, wiring
 from chalicelib.devtools.routing import functions_for
 from chalicelib.devtools.seed import seed_from_snapshots
 from chalicelib.devtools.slack_standin import SlackStandIn
-from chalicelib.devtools.standin import Provisioned, provision, read_queue
+from chalicelib.devtools.standin import Provisioned, apply_trust_change, provision, read_queue
 from chalicelib.events.changes import classify
 from chalicelib.events.models import parse_event
 from chalicelib.notify.base import deliver
@@ -63,6 +63,12 @@ def invoke(function: str, payload: Any) -> Any:
         return client.lambda_.invoke(function, payload).payload
 
 
+def happened(stand: Stand, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw``, after making the stand-in's IAM what the recorded call left in AWS (the auditor reads it)."""
+    apply_trust_change(stand.session, raw, endpoint_url=stand.endpoint)
+    return raw
+
+
 def event(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return data
@@ -76,7 +82,7 @@ def rescan_seed_accounts() -> None:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
 def test_every_sample_event_goes_through_its_handlers(stand: Stand, path: Path) -> None:
-    raw = json.loads(path.read_text())
+    raw = happened(stand, json.loads(path.read_text()))
     functions = functions_for(raw)
     for function in functions:
         summary = invoke(function, raw)
@@ -97,7 +103,7 @@ def test_the_seed_story_alerts_once_resolves_and_flags_the_unexpected_assumption
     assert stand.slack.posts == [] and stand.sns_messages() == []
 
     # WHEN foobaz's trust is changed to add an account nobody trusts
-    first = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    first = invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-untrusted-account.json")))
     # THEN Slack and SNS each get one message about the change, listing its findings, most severe first:
     # new-access and untrusted-account among them
     [message] = stand.sns_messages()
@@ -111,12 +117,12 @@ def test_the_seed_story_alerts_once_resolves_and_flags_the_unexpected_assumption
     assert "999988887777" in text and all(finding["id"] in text for finding in listed)
 
     # WHEN the same event is delivered again (an EventBridge retry)
-    invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-untrusted-account.json")))
     # THEN nothing more is sent
     assert len(stand.slack.posts) == 1 and stand.sns_messages() == []
 
     # WHEN the trust is fixed
-    fixed = invoke("on_iam_change", event("iam-update-assume-role-policy-fixed.json"))
+    fixed = invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-fixed.json")))
     # THEN the findings are resolved, and said so, in one message
     assert fixed["changes"] == {"resolved": len(listed)}
     [resolved] = stand.sns_messages()
@@ -136,7 +142,7 @@ def test_a_slack_outage_is_queued_and_delivered_by_the_next_invocation(stand: St
     stand.sns_messages()
     # GIVEN Slack answering 500 to everything (Retry-After 0 keeps the retries fast)
     stand.slack.fail_next(500, times=50, retry_after=0)
-    summary = invoke("on_iam_change", event("iam-update-assume-role-policy-untrusted-account.json"))
+    summary = invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-untrusted-account.json")))
     # THEN nothing reached Slack, SNS still got its message, and Slack's is queued, not dropped
     assert summary["changes"]["new"] >= 2
     assert not [p for p in stand.slack.posts if p.status == 200]

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.observability import logger
 from tests.integration import test_handlers as handlers
-from tests.integration.test_handlers import Stand, event, invoke, rescan_seed_accounts
+from tests.integration.test_handlers import Stand, event, happened, invoke, rescan_seed_accounts
 
 stand = handlers.stand  # the fixture
 
@@ -38,7 +38,7 @@ def test_logs_carry_the_cloudtrail_event_id_and_metrics_count_events_and_finding
     listener = logging.StreamHandler(stream)
     listener.setFormatter(logger.registered_formatter)
     logging.getLogger(logger.service).addHandler(listener)
-    raw = event("iam-update-assume-role-policy-untrusted-account.json")
+    raw = happened(stand, event("iam-update-assume-role-policy-untrusted-account.json"))
     try:
         summary = invoke("on_iam_change", raw)
     finally:

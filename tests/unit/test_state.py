@@ -10,7 +10,7 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 
-from chalicelib.auditor.memory import DynamoTrustHistory
+from chalicelib.auditor.memory import DynamoTrustHistory, InMemoryTrustHistory
 from chalicelib.rules.findings import Finding, Severity, Suppressed
 from chalicelib.state import (
     TABLE_SCHEMA,
@@ -338,19 +338,33 @@ def test_trust_history_put_many_writes_only_what_changed(table: Any, monkeypatch
     history = DynamoTrustHistory(table)
     history.put_many({ROLE: "v1", OTHER_ROLE: "w1"}, T0)
     puts: list[str] = []
-    real_put = table.put_item
+    real_update = table.update_item
 
-    def counted_put(**kwargs: Any) -> Any:
-        puts.append(kwargs["Item"]["pk"])
-        return real_put(**kwargs)
+    def counted_update(**kwargs: Any) -> Any:
+        puts.append(kwargs["Key"]["pk"])
+        return real_update(**kwargs)
 
-    monkeypatch.setattr(table, "put_item", counted_put)
+    monkeypatch.setattr(table, "update_item", counted_update)
     # WHEN a re-scan sees one role unchanged, one changed and a new one
     third = f"arn:aws:iam::{ACCOUNT}:role/baz"
     history.put_many({ROLE: "v1", OTHER_ROLE: "w2", third: "x1"}, T1)
     # THEN only the changed and the new one are written, and every policy reads back
     assert sorted(puts) == sorted(f"TRUST#{arn}" for arn in (OTHER_ROLE, third))
     assert [history.get(arn) for arn in (ROLE, OTHER_ROLE, third)] == ["v1", "w2", "x1"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "dynamo"])
+def test_trust_history_change_times_only_move_forward(kind: str, request: pytest.FixtureRequest) -> None:
+    history = DynamoTrustHistory(request.getfixturevalue("table")) if kind == "dynamo" else InMemoryTrustHistory()
+    assert history.changed_at(ROLE) is None
+    history.put(ROLE, "v2", T1, T1)
+    history.put(ROLE, "v1", T1, T0)  # an older change arriving late does not move the time back
+    assert history.changed_at(ROLE) == T1 and history.get(ROLE) == "v1"
+    history.put_many({ROLE: "v3"}, T1)  # a re-scan keeps the change time
+    assert history.changed_at(ROLE) == T1 and history.get(ROLE) == "v3"
+    later = T1 + timedelta(hours=1)
+    history.forget(ROLE, later)  # deleted: no policy, the deletion's time stays
+    assert history.get(ROLE) is None and history.changed_at(ROLE) == later
 
 
 def test_index_items_exist_exactly_while_a_finding_is_open(table: Any) -> None:
