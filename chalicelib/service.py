@@ -27,7 +27,8 @@ def handle_event(raw: dict[str, Any], context: Any = None, wiring: Wiring | None
     try:
         event = parse_event(raw)
     except EventParseError as exc:
-        logger.error("malformed event", extra={"error": str(exc), "event_id": raw.get("id")})
+        event_id = raw.get("id") if isinstance(raw, dict) else None
+        logger.error("malformed event", extra={"error": str(exc), "event_id": event_id})
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         return {"error": str(exc)}
     event_id = event.detail.event_id or event.id
@@ -35,6 +36,9 @@ def handle_event(raw: dict[str, Any], context: Any = None, wiring: Wiring | None
     metrics.add_metric(name="EventsProcessed", unit=MetricUnit.Count, value=1)
     auditor = wiring.auditor.within(Deadline.of(context))
     summary = _once(wiring, event_id, lambda: _summarise(auditor.handle(event)), context)
+    if summary.get("action") == "ignored":  # a rule matched it, yet it changes nothing: say why, and count it
+        logger.info("event ignored", extra={"reason": summary.get("reason"), "event_id": event_id})
+        metrics.add_metric(name="IgnoredEvents", unit=MetricUnit.Count, value=1)
     logger.info("event processed", extra={"summary": summary})
     return summary
 

@@ -65,10 +65,13 @@ def assumption_of(event: CloudTrailEvent) -> Assumption:
         raise Ignored(f"{detail.event_name} by the AWS service {identity.invoked_by or '?'}")
     if detail.event_name not in _API_BY_NAME:
         raise Ignored(f"{detail.event_name} is not a role assumption")
+    role_arn = required(detail, "roleArn")
+    if account_of(role_arn) is None or ":role/" not in role_arn:
+        raise Ignored(f"{detail.event_name} whose requestParameters.roleArn is not a role ARN: {role_arn[:200]!r}")
     caller = _caller_arn(detail)
     return Assumption(
         api=_API_BY_NAME[detail.event_name],
-        role_arn=required(detail, "roleArn"),
+        role_arn=role_arn,
         caller_arn=caller,
         caller_account=identity.account_id or (account_of(caller) if identity.type in FEDERATED_TYPES else None),
         caller_type=identity.type,

@@ -82,6 +82,8 @@ def auditor_resource(detail: CloudTrailDetail, prefix: str = AUDITOR_PREFIX) -> 
         return None
     for key in RESOURCE_PARAMETERS.get(detail.event_source, ()):
         value = detail.request(key)
-        if isinstance(value, str) and is_auditor_resource(value, prefix):
-            return value
+        # EventBridge matches a list element by element: a list naming an auditor resource is a call on it
+        for name in value if isinstance(value, list) else [value]:
+            if isinstance(name, str) and is_auditor_resource(name, prefix):
+                return name
     return None

@@ -7,9 +7,10 @@ stores' conditional writes compare (two Lambdas that read the same record cannot
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,28 @@ from ..rules.findings import Finding, Severity
 
 Status = Literal["open", "resolved"]
 ChangeKind = Literal["new", "severity-changed", "resolved"]
+
+
+# DynamoDB refuses items over 400 KB (and a transaction with one): what a record or an outbox entry holds is
+# bounded well below that, whatever a policy holds (an event with 14,000 ExternalIds).
+TEXT_MAX = 8_000  # characters of a finding's explanation or remediation kept in state
+EVIDENCE_MAX = 16_000  # characters of a finding's evidence, as JSON
+OUTBOX_ITEM_MAX = 300_000  # characters of a message's changes, as JSON
+COMPACT_TEXT_MAX = 500
+
+
+def bounded(finding: Finding, text_max: int = TEXT_MAX, evidence_max: int = EVIDENCE_MAX) -> Finding:
+    """``finding`` with its long texts cut (saying by how much) and oversized evidence replaced by its size."""
+    update: dict[str, Any] = {}
+    for key in ("title", "explanation", "remediation", "principal"):
+        value = getattr(finding, key)
+        limit = min(text_max, 2_000) if key in ("title", "principal") else text_max
+        if isinstance(value, str) and len(value) > limit:
+            update[key] = value[:limit] + f" … [{len(value) - limit} more characters cut]"
+    size = len(json.dumps(finding.evidence, default=str))
+    if size > evidence_max:
+        update["evidence"] = {"cut": f"{size} characters of evidence, over the {evidence_max} kept"}
+    return finding.model_copy(update=update) if update else finding
 
 
 class StaleRecordError(Exception):
@@ -90,6 +113,13 @@ class Change(BaseModel):
     def with_context(self, context: dict[str, str]) -> Change:
         return self.model_copy(update={"context": {**self.context, **context}})
 
+    def compact(self) -> Change:
+        """This change with its finding cut to a few hundred characters a text (for an outbox entry that would
+        not fit otherwise); the record keeps only what the messages show."""
+        finding = bounded(self.finding, COMPACT_TEXT_MAX, COMPACT_TEXT_MAX)
+        record = self.record.model_copy(update={"finding": finding})
+        return self.model_copy(update={"finding": finding, "record": record})
+
 
 class Delivery(BaseModel):
     """An outbox entry: one message (the changes one event or one role's re-scan brought) that one channel has
@@ -114,6 +144,8 @@ class Delivery(BaseModel):
         itself; if it dies first, any retrier takes it after that). The id is stable: enqueueing it twice stores
         it once."""
         keys = sorted(f"{c.finding.id}#{c.kind}#{c.record.version}" for c in changes)
+        if sum(len(c.model_dump_json()) for c in changes) > OUTBOX_ITEM_MAX:
+            changes = [c.compact() for c in changes]
         digest = hashlib.sha256("\x1f".join(keys).encode()).hexdigest()[:24]
         return cls(
             id=f"{channel}#{digest}",

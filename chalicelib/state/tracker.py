@@ -14,8 +14,9 @@ open record in scope, not found now        resolved, resolved_at = now          
 
 Suppressed findings are stored like any other but announce nothing; one whose suppression lapses is
 announced as ``new`` (nobody was told about it before), and a suppressed record that goes away resolves
-silently. When a conditional write loses a race with another Lambda, the finding is re-read and decided
-again, so the two together announce it once.
+silently. What a record keeps of a finding is `bounded` (DynamoDB's 400 KB item limit): a finding over it
+is stored and announced cut, never dropped. When a conditional write loses a race with another Lambda, the
+finding is re-read and decided again, so the two together announce it once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import datetime
 from functools import partial
 
 from ..rules.findings import Finding
-from .model import Change, FindingRecord, StaleRecordError
+from .model import Change, FindingRecord, StaleRecordError, bounded
 from .store import FindingStore
 
 MAX_RACES = 5  # re-reads after a lost conditional write before giving up (each loss means someone else progressed)
@@ -50,7 +51,7 @@ def reconcile(
     """
     current: dict[str, Finding] = {}
     for finding in findings:
-        current.setdefault(finding.id, finding)  # one per id; the first listed wins
+        current.setdefault(finding.id, bounded(finding))  # one per id, the first listed; within DynamoDB's limit
     decisions = [partial(_observe, store, f, now) for f in current.values()]
     in_scope = store.open_in(scopes=scopes, accounts=accounts) if scopes or accounts else []
     gone = [r.id for r in in_scope if r.id not in current and (rules is None or r.rule_id in rules)]
