@@ -9,7 +9,7 @@ import copy
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -65,7 +65,7 @@ def records(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
 
 
-IGNORED = {
+IGNORED: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
     "update-with-null-request-parameters": (lambda: edited(UPDATE, requestParameters=None), "roleName"),
     "update-without-role-name": (without_role_name, "roleName"),
     "assume-role-without-role-arn": (without_role_arn, "roleArn"),
