@@ -22,14 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .arn import try_parse
 from .assemble import caller_side
 from .condition import evaluate_conditions
 from .context import RequestContext
 from .entities import Inventory, Role
-from .graph_index import IdentityIndex
+from .graph_index import IdentityIndex, loaded_principal
 from .policy import Condition, PolicyDocument, Statement
-from .principal import is_unique_id
 from .request import ASSUME_ROLE, derived_context
 from .wildcard import arn_matches
 
@@ -217,22 +215,9 @@ class DecisionClasses:
         for statement in document.statements:
             for principal in (statement.principal, statement.not_principal):
                 for entry in principal.aws_entries if principal else ():
-                    found = self._entry_names(entry)
+                    found = loaded_principal(self.inventory, self._by_unique_id, entry)
                     if found is not None:
                         yield found
-
-    def _entry_names(self, entry: str) -> str | None:
-        if is_unique_id(entry):
-            return self._by_unique_id.get(entry)
-        parsed = try_parse(entry)
-        if parsed is None or parsed.service != "iam" or parsed.account not in self.inventory.accounts:
-            return None  # "*", a bare account id, sessions and outside principals match no loaded caller by name
-        if parsed.resource_type == "user":
-            return entry if self.inventory.user(entry) else None
-        if parsed.resource_type == "role":
-            role = self.inventory.role_by_name(parsed.account, parsed.resource_name)
-            return role.arn if role else None
-        return None
 
 
 def _patterns(statement: Statement) -> tuple[str, ...]:

@@ -132,18 +132,7 @@ class TrustIndex:
         )
 
     def _loaded_principal(self, entry: str) -> str | None:
-        """The loaded user or role an entry names (role entries match by name: session ARNs carry no path)."""
-        if entry in self._by_unique_id or unique_id_kind(entry):
-            return self._by_unique_id.get(entry)  # an id no loaded principal has is a deleted one
-        parsed = try_parse(entry)
-        if parsed is None or parsed.service != "iam" or parsed.account not in self.inventory.accounts:
-            return None
-        if parsed.resource_type == "user":
-            return entry if self.inventory.user(entry) else None
-        if parsed.resource_type == "role":
-            role = self.inventory.role_by_name(parsed.account, parsed.resource_name)
-            return role.arn if role else None
-        return None
+        return loaded_principal(self.inventory, self._by_unique_id, entry)
 
     def _external(self, statement: Statement, partition: str, anyone: bool) -> Iterator[tuple[str, str]]:
         """Principals outside the snapshot that the statement names, each with the STS action it would use."""
@@ -154,6 +143,21 @@ class TrustIndex:
         names += [(s, ASSUME_ROLE) for s in (principal.service if principal else ())]
         names += [(f, _federated_action(f)) for f in (principal.federated if principal else ())]
         yield from ((n, a) for n, a in names if n is not None and covers(statement, a))
+
+
+def loaded_principal(inventory: Inventory, by_unique_id: dict[str, str], entry: str) -> str | None:
+    """The loaded user or role an entry names (role entries match by name: session ARNs carry no path)."""
+    if entry in by_unique_id or unique_id_kind(entry):
+        return by_unique_id.get(entry)  # an id no loaded principal has is a deleted one
+    parsed = try_parse(entry)
+    if parsed is None or parsed.service != "iam" or parsed.account not in inventory.accounts:
+        return None  # "*", a bare account id, sessions and outside principals name no loaded principal
+    if parsed.resource_type == "user":
+        return entry if inventory.user(entry) else None
+    if parsed.resource_type == "role":
+        role = inventory.role_by_name(parsed.account, parsed.resource_name)
+        return role.arn if role else None
+    return None
 
 
 def _account_of(entry: str) -> str | None:
