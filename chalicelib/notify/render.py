@@ -7,7 +7,8 @@ rule and severity), one SNS message within its 256 KB.
 Every string an attacker can choose (role names and paths, principals, session names, tags, policy values,
 the actor text of ``Change.context``, and the rule texts that quote them) reaches Slack only through
 `escape_slack`, so it can neither mention ``@channel`` nor forge a link. The subject is printable ASCII
-without line breaks (what SNS and mail accept); the SNS body is JSON and carries values verbatim.
+without line breaks (what SNS and mail accept); the SNS body is ASCII JSON: values are exact for a JSON reader,
+while a human reading the raw body (an e-mail subscription) sees ``\u202e`` or ``\u001b``, never the character.
 """
 
 from __future__ import annotations
@@ -83,13 +84,13 @@ def sns_message(changes: Sequence[Change]) -> tuple[str, str, dict[str, Any]]:
 def _bounded_json(body: dict[str, Any]) -> str:
     """The body as JSON within SNS's limit: long texts cut first, then the last findings listed by id only."""
     entries: list[dict[str, Any]] = body["changes"]
-    text = json.dumps(body, ensure_ascii=False)
+    text = json.dumps(body, ensure_ascii=True)
     if len(text.encode()) > SNS_MAX_BYTES:
         for entry in entries:
             entry.update(explanation=_clip(entry["explanation"], 2000, "..."), evidence={})
             entry["remediation"] = _clip(entry["remediation"], 2000, "...")
     index = len(entries)
-    while len((text := json.dumps(body, ensure_ascii=False)).encode()) > SNS_MAX_BYTES and index > 0:
+    while len((text := json.dumps(body, ensure_ascii=True)).encode()) > SNS_MAX_BYTES and index > 0:
         index -= 1
         entries[index] = {key: entries[index].get(key) for key in _SHORT_KEYS}
     return text

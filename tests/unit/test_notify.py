@@ -141,6 +141,12 @@ def test_sns_carries_a_hostile_name_verbatim_in_json_and_safely_in_the_subject()
     assert title.isascii() and title.isprintable() and len(title) <= 99  # no header injection, no control bytes
 
 
+def test_the_sns_body_carries_no_raw_control_or_bidi_character() -> None:
+    _, body, _ = sns_message_of(change(f=finding(name="evil\u202ecod.exe\x1b]8;;http://x\x07\x7f")))
+    assert body.isascii() and all(ch.isprintable() for ch in body)
+    assert json.loads(body)["changes"][0]["role_arn"].endswith("evil\u202ecod.exe\x1b]8;;http://x\x07\x7f")
+
+
 def test_slack_message_shows_severity_rule_role_account_principal_who_and_fix() -> None:
     context = {"actor": "alice", "event_name": "UpdateAssumeRolePolicy", "event_time": "2026-01-05T08:59:00Z"}
     payload = slack_payload_of(change(context={**context, "deployment": "CloudFormation stack app-prod"}))
