@@ -279,8 +279,10 @@ def test_policies_reach_the_resources_each_function_uses(packaged: Packaged, fun
     audits, notifies = function in AUDITING, function in NOTIFYING
     # THEN the auditing functions reach them, flush_outbox only the outbox's calls, can_assume nothing but its logs
     assert allows(document, "dynamodb:TransactWriteItems", table) is False  # not an IAM action: per-item ones are
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"):
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"):
         assert allows(document, action, table) is audits, action
+    for action in ("dynamodb:Scan", "dynamodb:ConditionCheckItem", "iam:GetRole", "iam:ListRoles"):  # unused
+        assert allows(document, action, table if action.startswith("dynamodb") else "*") is False, action
     for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):  # what the outbox calls
         assert allows(document, action, table) is notifies, action
     assert allows(document, "dynamodb:Query", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other") is False
