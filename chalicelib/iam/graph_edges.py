@@ -90,12 +90,31 @@ class EdgeFinder:
             found += self._loaded_groups(trust, hops)
         elif hops:
             found += [g for p in sorted(self._everyone()) if (g := self._single(trust, p, hops, exact=True))]
+        found += self._session_groups(trust, hops, {source for group in found for source in group.sources})
         names = dict.fromkeys(name for grant in trust.grants for name in grant.external)
         for name in names:
             edge = self._external_edge(trust, *name)
             if edge is not None:
                 found.append(EdgeGroup((edge.source,), edge.target, edge.requirements, edge.assumed))
         return tuple(sorted(found, key=lambda g: g.sources[0]))
+
+    def _session_groups(self, trust: RoleTrust, hops: list[HopContext], reached: set[str]) -> Iterator[EdgeGroup]:
+        """A trust policy that names a session of a loaded role: that role reaches it when its session takes
+        the name (``assumed-role/ci-runner/deploy-bot``); decided by the evaluator for that session ARN."""
+        sessions = sorted({pair for grant in trust.grants for pair in grant.sessions})
+        for role_arn, session in sessions:
+            if role_arn in reached:
+                continue  # the role reaches it whatever its session is called
+            for hop in hops:
+                context = {**self.environment, **hop.values}
+                self.evaluations += 1
+                if can_assume(request_for(self.inventory, session, trust.role.arn, context=context).request).allowed:
+                    name = session.rsplit("/", 1)[-1]
+                    reached.add(role_arn)
+                    yield EdgeGroup(
+                        (role_arn,), trust.role.arn, (f"requires role session name {name}", *hop.requirements)
+                    )
+                    break
 
     def _loaded_groups(self, trust: RoleTrust, hops: list[HopContext]) -> Iterator[EdgeGroup]:
         """Named principals one by one; everyone else a decision class at a time."""

@@ -31,6 +31,7 @@ class Grant:
     index: int
     statement: Statement
     direct: frozenset[str]  # loaded users and roles it names (by ARN, name or unique id)
+    sessions: frozenset[tuple[str, str]]  # (loaded role, session ARN of it) for the role sessions it names
     accounts: frozenset[str]  # loaded accounts it names: all their principals are candidates
     anyone: bool  # "*" or NotPrincipal: every loaded principal is a candidate
     external: tuple[tuple[str, str], ...]  # (principal outside the snapshot, STS action it would call)
@@ -126,10 +127,20 @@ class TrustIndex:
             index=index,
             statement=statement,
             direct=frozenset(direct),
+            sessions=frozenset(s for e in entries if assume and (s := self._loaded_session(e)) is not None),
             accounts=frozenset(accounts) if assume else frozenset(),
             anyone=anyone and assume,
             external=tuple(self._external(statement, partition, anyone)),
         )
+
+    def _loaded_session(self, entry: str) -> tuple[str, str] | None:
+        """A session of a loaded role (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``): the role and the entry."""
+        parsed = try_parse(entry)
+        if parsed is None or parsed.service != "sts" or parsed.resource_type != "assumed-role" or "*" in entry:
+            return None
+        parts = parsed.resource.split("/")
+        role = self.inventory.role_by_name(parsed.account, parts[1]) if len(parts) == 3 and all(parts) else None
+        return (role.arn, entry) if role else None
 
     def _loaded_principal(self, entry: str) -> str | None:
         return loaded_principal(self.inventory, self._by_unique_id, entry)

@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 
 from benchmarks.generate import generate_inventory
 from benchmarks.generate_varied import generate_varied_inventory
-from chalicelib.iam.entities import Inventory
+from chalicelib.iam.assemble import request_for
+from chalicelib.iam.entities import Account, Inventory, Role
+from chalicelib.iam.evaluate import can_assume
 from chalicelib.iam.graph import build_graph
 from chalicelib.iam.graph_closure import ForwardClosure
+from chalicelib.iam.policy import PolicyDocument, parse_policy
 from chalicelib.rules.engine import audit_inventory
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -98,3 +101,26 @@ def test_the_closure_is_a_walk_over_every_edge(seed: int) -> None:
         while frontier:
             frontier = [t for r in frontier for t in out.get(r, ()) if t not in seen and not seen.add(t)]  # type: ignore[func-returns-value]
         assert set(closure.members(closure.reach(role))) == seen, role
+
+
+@pytest.mark.parametrize("prefilter", [True, False], ids=["compiled", "brute-force"])
+def test_a_trusted_session_is_reached_by_its_role_under_that_name(prefilter: bool) -> None:
+    # GIVEN deploy trusting only the session deploy-bot of ci-runner, and ci-runner trusted by its account
+    account = "111111111111"
+    runner_arn, target_arn = f"arn:aws:iam::{account}:role/ci-runner", f"arn:aws:iam::{account}:role/deploy"
+    session = f"arn:aws:sts::{account}:assumed-role/ci-runner/deploy-bot"
+
+    def trusting(principal: str) -> PolicyDocument:
+        statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+        return parse_policy({"Version": "2012-10-17", "Statement": [statement]})
+
+    runner = Role(arn=runner_arn, name="ci-runner", unique_id="AROACIRUNNER00000001", trust_policy=trusting(account))
+    target = Role(arn=target_arn, name="deploy", unique_id="AROADEPLOY0000000001", trust_policy=trusting(session))
+    inventory = Inventory([Account(account, roles={runner_arn: runner, target_arn: target})])
+    # WHEN the graph is asked who can assume deploy, THEN it agrees with the evaluator for that session: ci-runner
+    # reaches it, naming its session deploy-bot
+    assert can_assume(request_for(inventory, session, target_arn).request).allowed
+    reaches = build_graph(inventory, now=NOW, prefilter=prefilter).who_can_assume(target_arn)
+    assert [(r.principal, r.conditions) for r in reaches] == [
+        (runner_arn, (f"{target_arn} requires role session name deploy-bot",))
+    ]
