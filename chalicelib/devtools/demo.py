@@ -108,7 +108,7 @@ def _replay(out: TextIO, client: Any, path: Path, *, slack: SlackStandIn, sns: A
     raw = json.loads(path.read_text())
     functions = functions_for(raw)
     if not functions:
-        _say(out, f"\n{path.name}: no rule matches it (filtered out by the EventBridge pattern, costs nothing)")
+        _say(out, f"{path.name}: no rule matches it (filtered out by the EventBridge pattern, costs nothing)")
         return 0
     apply(raw)  # what the recorded call did in AWS: the auditor reads the live role
     failed = 0
@@ -119,7 +119,8 @@ def _replay(out: TextIO, client: Any, path: Path, *, slack: SlackStandIn, sns: A
             _say(out, f"\n{path.name} -> {function}: ERROR {summary['error']}")
             continue
         tally.add(summary["changes"])
-        _say(out, f"\n{path.name} -> {function}: {summary['action']}; changes {summary['changes'] or 'none'}")
+        lead = "\n" if summary["changes"] else ""  # a blank line before each change that was delivered
+        _say(out, f"{lead}{path.name} -> {function}: {summary['action']}; changes {summary['changes'] or 'none'}")
     _show_deliveries(out, slack, sns(), tally, verbose=True)
     return failed
 
@@ -145,13 +146,12 @@ def _show_deliveries(
 
 
 def _slack_lines(body: dict[str, Any]) -> Iterator[str]:
-    """The message's text as it would read in Slack, block by block (compact: first lines only)."""
+    """One whole line per finding of the message: the first line of each section, never cut (a cut could split a
+    word or leave a code fence open). Fields, explanations and fixes are in the message itself."""
     for block in body.get("blocks", [])[1:]:
-        texts = [block.get("text", {}).get("text", "")] + [f.get("text", "") for f in block.get("fields", [])]
-        for text in texts:
-            for line in text.splitlines()[:4]:
-                if line.strip():
-                    yield line[:140]
+        first = next((line for line in block.get("text", {}).get("text", "").splitlines() if line.strip()), "")
+        if first and not first.lstrip().startswith("```"):
+            yield first
 
 
 def _say(out: TextIO, text: str) -> None:

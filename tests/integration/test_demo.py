@@ -26,3 +26,8 @@ def test_the_demo_runs_to_the_end_and_tells_the_story(tmp_path: Path, moto_endpo
         assert re.search(rf'^  SNS   \[[a-z]+\] \[[^\]]*"{rule}"', text, re.MULTILINE), rule
     assert re.search(r"^  Slack \[RESOLVED [A-Z]+\] ", text, re.MULTILINE)
     assert "sts-assume-role-by-service.json: no rule matches it" in text
+    # compact, and never cut inside markup (issue 8 #16): whole lines only, no code fence opened
+    assert "```" not in text
+    assert len(text.splitlines()) < 200  # 288 lines before: fields, explanations and JSON fixes of every message
+    parts = re.split(r"^== ", text, flags=re.M)
+    assert all(len(part.splitlines()) <= 100 for part in parts)
