@@ -30,6 +30,11 @@ def register(commands: Any) -> None:
     add_files_option(
         parser, "--baseline-snapshot", help="snapshots of the deployed accounts: report what the templates would add"
     )
+    live = parser.add_argument_group("the live account as the baseline (instead of --baseline-snapshot)")
+    live.add_argument("--baseline-live", action="store_true", help="compare with the roles deployed in the account")
+    live.add_argument("--profile", metavar="NAME", help="AWS profile for --baseline-live")
+    live.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint for --baseline-live (e.g. a local stand-in)")
+    live.add_argument("--region", metavar="REGION", help="region for --baseline-live")
     add_audit_options(parser)
     parser.set_defaults(run=run)
 
@@ -38,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
     if args.account_id is not None and not (args.account_id.isdigit() and len(args.account_id) == 12):
         raise BadInputError(f"--account-id: {args.account_id!r} is not a 12-digit AWS account id")
     config = config_from(args)
+    if args.baseline_snapshot and args.baseline_live:
+        raise BadInputError("check-template: give --baseline-snapshot files or --baseline-live, not both")
+    if (args.profile or args.endpoint_url or args.region) and not args.baseline_live:
+        raise BadInputError("check-template: --profile, --endpoint-url and --region need --baseline-live")
     baseline = Baseline.load(args.baseline_snapshot) if args.baseline_snapshot else None
+    if args.baseline_live:
+        baseline = Baseline.load_live(profile=args.profile, endpoint_url=args.endpoint_url, region=args.region)
     account = args.account_id or (baseline.only_account() if baseline else None)
     try:
         inputs = discover(args.paths)

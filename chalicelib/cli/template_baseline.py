@@ -33,6 +33,21 @@ class Baseline:
             raise BadInputError(one_line(exc)) from None
         return cls(loaded.inventory, files)
 
+    @classmethod
+    def load_live(cls, *, profile: str | None, endpoint_url: str | None, region: str | None) -> Baseline:
+        """The account the credentials reach, read through GetAccountAuthorizationDetails (boto3 loads only here)."""
+        from ..inventory.errors import InventoryError  # noqa: PLC0415
+        from ..inventory.live import LiveSource  # noqa: PLC0415
+
+        source = LiveSource(profile=profile, endpoint_url=endpoint_url, region=region)
+        try:
+            loaded = source.load()
+        except InventoryError as exc:
+            raise BadInputError(one_line(exc)) from None
+        if loaded.errors:
+            raise BadInputError(f"--baseline-live: {one_line(loaded.errors[0].message)}")
+        return cls(loaded.inventory, [f"the live account {', '.join(sorted(loaded.inventory.accounts))}"])
+
     def only_account(self) -> str | None:
         """The deploying account when the snapshots hold exactly one."""
         return next(iter(self.inventory.accounts)) if len(self.inventory.accounts) == 1 else None
