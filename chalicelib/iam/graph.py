@@ -55,6 +55,7 @@ class AssumeGraph:
         self.inventory = inventory
         self._finder = finder
         self._groups: dict[str, tuple[EdgeGroup, ...]] = {}
+        self._edges: dict[str, tuple[Edge, ...]] = {}
         self._roles = {role.arn for role in inventory.roles()}
         self._out: dict[int, tuple[EdgeGroup, ...]] | None = None  # by id() of a shared sources tuple
         self._classes_of: dict[str, list[tuple[str, ...]]] = {}
@@ -69,8 +70,12 @@ class AssumeGraph:
         return self._groups[role_arn]
 
     def edges_into(self, role_arn: str) -> tuple[Edge, ...]:
-        """Who can assume ``role_arn`` in one hop, sorted by principal."""
-        return tuple(sorted((e for g in self.groups_into(role_arn) for e in g.edges()), key=lambda e: e.source))
+        """Who can assume ``role_arn`` in one hop, sorted by principal (expanded once per role: walks reuse it)."""
+        found = self._edges.get(role_arn)
+        if found is None:
+            edges = (e for g in self.groups_into(role_arn) for e in g.edges())
+            found = self._edges[role_arn] = tuple(sorted(edges, key=lambda e: e.source))
+        return found
 
     @property
     def evaluations(self) -> int:
