@@ -2,7 +2,7 @@
 
 The snapshot's user and role live under a path holding an OSC-8 hyperlink, a colour code, U+202E and a
 Markdown link; the trust statement's Sid adds DEL, a C1 control and an attacker line break that would print
-a fake line of its own.
+a fake line of its own; a trusted role session's name carries the same (session-principal-trust quotes it).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ SID = f"{ESC_LINK}\u202egnp\x7f\x9b[x](javascript:alert(1))\r\nFAKE ALLOW line"
 PATH = "/ops\x1b[31m\u202e\u2066[x](javascript:alert(1))/"
 USER = f"arn:aws:iam::111111111111:user{PATH}alice"
 ROLE = f"arn:aws:iam::111111111111:role{PATH}target"
+SESSION = f"arn:aws:sts::111111111111:assumed-role/ci/{ESC_LINK}\u202e[x](javascript:alert(1))\r\nFAKE"  # no '/'
 TRUST = {"Version": "2012-10-17", "Statement": [{"Sid": SID, "Effect": "Allow", "Action": "sts:AssumeRole",
-         "Principal": {"AWS": [USER, "arn:aws:iam::999999999999:root"]}}]}  # fmt: skip
+         "Principal": {"AWS": [USER, "arn:aws:iam::999999999999:root", SESSION]}}]}  # fmt: skip
 SNAPSHOT = {
     "UserDetailList": [{"UserName": "alice", "Path": PATH, "UserId": "AIDAEXAMPLE", "Arn": USER,
                         "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": [], "Tags": []}],
@@ -76,6 +77,8 @@ def test_every_output_neutralises_hostile_text(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "target" in out  # the hostile role is in the output...
+    if command in ("scan", "check-trust"):
+        assert "names a role session" in out  # ...and the finding quoting the hostile session name (its title)
     if fmt in ("json", "sarif"):
         document = json.loads(out)  # ...JSON stays JSON (the values are escaped by the encoder)
         assert not CONTROL.search(out)
