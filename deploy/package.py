@@ -4,7 +4,8 @@ Runs ``chalice package`` merged with ``deploy/merge-template.json`` (the table, 
 AssumeRole rule state), which needs a region but no AWS credentials, then checks the result for what a deep
 merge or a careless edit gets wrong silently: a resource without a type (merged into a logical id Chalice
 renamed), an intrinsic merged into another one, the AssumeRole rule left in plain ``ENABLED`` (it would never
-fire), a wildcard action or a managed policy on a Lambda role, a Slack webhook URL in the template.
+fire), a wildcard action or a managed policy on a Lambda role, a Slack webhook URL in the template, a function
+or rule target whose failures would vanish (``deploy.dead_letters``).
 
 Chalice's ``deployment.zip`` holds no bytecode, and ``/var/task`` is read-only, so every cold start would
 compile every module it imports again (more than half of ``import app``: ``make bench``). The zip is therefore
@@ -28,6 +29,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from deploy import dead_letters
 
 PROJECT = Path(__file__).resolve().parents[1]
 MERGE_TEMPLATE = PROJECT / "deploy" / "merge-template.json"
@@ -234,6 +237,9 @@ def problems(template: Mapping[str, Any]) -> list[str]:
             found += [f"{name}: {problem}" for problem in wildcard_actions(resource["Properties"].get("Policies", []))]
             if resource["Properties"].get("ManagedPolicyArns"):
                 found.append(f"{name}: managed policies {resource['Properties']['ManagedPolicyArns']}")
+        if resource.get("Type") == "AWS::IAM::Policy":  # the dead-letter send policy, attached to the roles
+            found += [f"{name}: {problem}" for problem in wildcard_actions([resource["Properties"]])]
+    found += dead_letters.problems(resources)
     if SLACK_WEBHOOK.search(json.dumps(template)):
         found.append("a Slack webhook URL is in the template (it belongs in Secrets Manager)")
     return found

@@ -30,6 +30,7 @@ import yaml
 
 from chalicelib.notify.base import CLAIM_LEASE
 from chalicelib.state.dynamo import OUTBOX_PK, TABLE_SCHEMA
+from deploy.dead_letters import QUEUE_ARN
 from deploy.package import NOT_IMPORTED, Bytecode, add_bytecode, lambda_runtime, local_runtime, package, problems
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,8 @@ FUNCTIONS = {  # Chalice's logical id -> the function name in app.py
 AUDITING = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", "Rescan", "ScheduledRescan")
 NOTIFYING = (*AUDITING, "FlushOutbox")  # the topic, the Slack secret, the configuration and the outbox
 SCHEDULED = {"ScheduledRescan": "rate(1 day)", "FlushOutbox": "rate(10 minutes)"}
+INVOKED_ASYNCHRONOUSLY = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", "ScheduledRescan", "FlushOutbox")
+FOURTEEN_DAYS = 14 * 24 * 3600
 READING_ACCOUNTS = ("OnIamChange", "OnRoleAssumption", "Rescan", "ScheduledRescan")
 SEVERITIES = {"critical", "high", "medium", "low", "info"}
 ACCOUNT = "111122223333"
@@ -213,10 +216,110 @@ def test_table_follows_the_store_schema_and_topic_is_encrypted(packaged: Package
     assert table["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-state"}  # what the policies name
     topic = packaged.resources["FindingsTopic"]
     assert topic["Type"] == "AWS::SNS::Topic"
-    assert topic["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "FindingsKey"}  # the alarm must be able to publish
     assert topic["Properties"]["TopicName"] == {"Fn::Sub": "${AWS::StackName}-findings"}
     assert packaged.template["Outputs"]["StateTableName"]["Value"] == {"Ref": "StateTable"}
     assert packaged.template["Outputs"]["FindingsTopicArn"]["Value"] == {"Ref": "FindingsTopic"}
+
+
+# --- failed invocations and undeliverable events: the dead-letter queue (issue 9 #4) ------------------------
+
+
+def sub(value: Any, stage: str) -> str:
+    """An ``Fn::Sub`` string with the pseudo parameters of stack trustwatch-<stage> in us-east-1 filled in."""
+    text: str = value["Fn::Sub"]
+    for name, filled in {"Partition": "aws", "Region": "us-east-1", "AccountId": ACCOUNT}.items():
+        text = text.replace(f"${{AWS::{name}}}", filled)
+    return text.replace("${AWS::StackName}", f"trustwatch-{stage}")
+
+
+def test_every_asynchronous_invocation_and_rule_target_fails_into_the_dead_letter_queue(packaged: Packaged) -> None:
+    # GIVEN the functions EventBridge invokes (asynchronously: Lambda retries twice, then drops the event)
+    for function in INVOKED_ASYNCHRONOUSLY:
+        resource = packaged.resources[function]
+        # THEN each sends the events it failed on to the queue, and is created after its role may send there
+        assert resource["Properties"]["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": QUEUE_ARN}, function
+        assert resource["DependsOn"] == "DeadLetterSendPolicy", function
+        # AND its rule's target sends what it could not deliver there too, after retrying for a day
+        rule = packaged.rule(function)
+        assert rule["DeadLetterConfig"] == {"Arn": QUEUE_ARN}, function
+        assert rule["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    # AND the functions called directly return their error to the caller: no queue
+    for function in set(FUNCTIONS) - set(INVOKED_ASYNCHRONOUSLY):
+        assert "DeadLetterQueue" not in packaged.resources[function]["Properties"], function
+
+
+def test_the_dead_letter_queue_keeps_messages_14_days_encrypted_and_only_the_rules_may_send(packaged: Packaged) -> None:
+    queue = packaged.resources["DeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True  # SSE-SQS: EventBridge can write it, no key policy
+    assert sub(queue["Properties"]["QueueName"], packaged.stage) == f"trustwatch-{packaged.stage}-dead-letters"
+    assert packaged.template["Outputs"]["DeadLetterQueueUrl"]["Value"] == {"Ref": "DeadLetterQueue"}
+    # GIVEN the queue policy THEN EventBridge may send only for the stack's five rules, and only over TLS
+    policy = packaged.resources["DeadLetterQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "DeadLetterQueue"}]
+    allow, deny = statements(policy["PolicyDocument"])
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow",
+        {"Service": "events.amazonaws.com"},
+        "sqs:SendMessage",
+    )
+    assert allow["Resource"] == QUEUE_ARN
+    rules = {
+        sub(packaged.rule(f).get("RuleName") or packaged.rule(f)["Name"], packaged.stage)
+        for f in INVOKED_ASYNCHRONOUSLY
+    }
+    sources = {sub(arn, packaged.stage) for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]}
+    assert sources == {f"arn:aws:events:us-east-1:{ACCOUNT}:rule/{rule}" for rule in rules}
+    assert len(sources) == len(INVOKED_ASYNCHRONOUSLY)
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_each_function_may_send_only_to_its_stacks_dead_letter_queue(packaged: Packaged) -> None:
+    # GIVEN the one policy that grants SQS, attached to the roles of the asynchronously invoked functions
+    sending = [
+        (n, r)
+        for n, r in packaged.resources.items()
+        if "sqs:" in json.dumps(r) and r["Type"] != "AWS::SQS::QueuePolicy"
+    ]
+    policy = packaged.resources["DeadLetterSendPolicy"]
+    assert [name for name, _ in sending if name != "DeadLetterQueue"] == ["DeadLetterSendPolicy"]
+    assert policy["Type"] == "AWS::IAM::Policy"
+    assert sorted(r["Ref"] for r in policy["Properties"]["Roles"]) == sorted(f"{f}Role" for f in INVOKED_ASYNCHRONOUSLY)
+    # THEN it allows exactly sqs:SendMessage on this stack's queue (its ARN, not a pattern: stages stay apart)
+    [statement] = statements(policy["Properties"]["PolicyDocument"])
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Allow", "sqs:SendMessage", QUEUE_ARN)
+    # AND no function's own policy file grants any SQS action
+    for function in FUNCTIONS:
+        assert [a for s in statements(policy_file(function)) for a in actions(s) if a.startswith("sqs:")] == []
+
+
+def test_one_alarm_on_the_dead_letter_queue_notifies_the_findings_topic(packaged: Packaged) -> None:
+    [alarm] = [r["Properties"] for r in packaged.resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Statistic"]) == (
+        "GreaterThanThreshold",
+        0,
+        "Maximum",
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"  # an empty queue reports no data points: that is OK
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "FindingsTopic"}]
+    assert "docs/deployment.md" in alarm["AlarmDescription"]
+    # AND CloudWatch can publish to the encrypted topic: its key (not alias/aws/sns, whose policy admits no
+    # CloudWatch) lets cloudwatch.amazonaws.com use it for this alarm only, and the publishers through SNS only
+    key = packaged.resources["FindingsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    by_sid = {s["Sid"]: s for s in statements(key["KeyPolicy"])}
+    cloudwatch = by_sid["DeadLettersAlarmPublishes"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(cloudwatch["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    alarm_arn = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{sub(alarm['AlarmName'], packaged.stage)}"
+    assert sub(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"], packaged.stage) == alarm_arn
+    publishers = by_sid["PublishersThroughSns"]["Condition"]["StringEquals"]
+    assert publishers["kms:ViaService"] == {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}
+    assert publishers["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
 
 
 # --- least privilege ------------------------------------------------------------------------------------
@@ -591,6 +694,28 @@ def _attach_a_managed_policy(t: dict[str, Any]) -> None:
     t["Resources"]["CanAssumeRole"]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 
 
+def _drop_a_functions_dead_letter_queue(t: dict[str, Any]) -> None:
+    del t["Resources"]["OnRoleAssumption"]["Properties"]["DeadLetterQueue"]
+
+
+def _drop_a_rules_dead_letter_config(t: dict[str, Any]) -> None:
+    del t["Resources"]["ScheduledRescan"]["Properties"]["Events"]["ScheduledRescanEvent"]["Properties"][
+        "DeadLetterConfig"
+    ]
+
+
+def _let_any_rule_send_dead_letters(t: dict[str, Any]) -> None:
+    statement = t["Resources"]["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    statement["Condition"]["ArnEquals"]["aws:SourceArn"] = [{"Fn::Sub": "arn:${AWS::Partition}:events:*:*:rule/*"}]
+
+
+def _add_action_to_the_send_policy(action: str) -> Any:
+    def mutate(t: dict[str, Any]) -> None:
+        t["Resources"]["DeadLetterSendPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Action"] = action
+
+    return mutate
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -602,6 +727,10 @@ def _attach_a_managed_policy(t: dict[str, Any]) -> None:
         pytest.param(_merge_an_intrinsic_into_another, id="two-intrinsics-in-one"),
         pytest.param(_put_the_webhook_in, id="slack-webhook-url"),
         pytest.param(_attach_a_managed_policy, id="managed-policy-on-lambda-role"),
+        pytest.param(_drop_a_functions_dead_letter_queue, id="function-without-dead-letter-queue"),
+        pytest.param(_drop_a_rules_dead_letter_config, id="rule-target-without-dead-letter-config"),
+        pytest.param(_let_any_rule_send_dead_letters, id="queue-policy-for-any-rule"),
+        pytest.param(_add_action_to_the_send_policy("sqs:*"), id="wildcard-in-the-dead-letter-send-policy"),
     ],
 )
 def test_deploy_package_post_checks_catch(packaged: Packaged, mutate: Any) -> None:
