@@ -17,9 +17,8 @@ from ..iam.errors import InvalidRequestError, PolicyParseError
 from ..iam.evaluate import Decision, can_assume
 from ..iam.request import AssumeRoleRequest
 from ..iam.trust import trust_policy_problems
-from ..inventory.snapshot import SnapshotError, load_snapshots
 from ..report.escape import escape_terminal
-from .common import BadInputError, add_files_option, add_output_options, emit, one_line, read_json
+from .common import BadInputError, add_files_option, add_output_options, emit, load_inventory, one_line, read_json
 
 
 def register(commands: Any) -> None:
@@ -88,12 +87,12 @@ def _decide_case(path: str, index: int, case: object) -> tuple[str, AssumeRoleRe
 def _snapshot_request(args: argparse.Namespace) -> tuple[AssumeRoleRequest, tuple[str, ...]]:
     if not args.principal or not args.role:
         raise BadInputError("can-assume --snapshot needs --principal ARN and --role ARN")
+    inventory = load_inventory(args.snapshot)
     try:
-        inventory = load_snapshots(args.snapshot)
         assembled = request_for(
             inventory, args.principal, args.role, context=_context(args.context), action=args.action
         )
-    except (SnapshotError, InvalidRequestError) as exc:
+    except InvalidRequestError as exc:
         raise BadInputError(one_line(exc)) from None
     _refuse_invalid_trust(assembled.request, f"trust policy of {assembled.request.role_arn}")
     return assembled.request, assembled.gaps

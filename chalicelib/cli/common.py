@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..iam.entities import Inventory
+from ..inventory.snapshot import SnapshotError, load_snapshots
+from ..report.escape import escape_terminal
 from ..safe_json import JsonInputError, loads
 
 EXIT_BAD_INPUT = 2
@@ -36,6 +39,20 @@ def parse_json(text: str, path: str) -> object:
         return loads(text)
     except JsonInputError as exc:
         raise BadInputError(f"{path}: {exc}") from None
+
+
+def load_inventory(paths: list[str]) -> Inventory:
+    """The snapshots as one inventory; a file that cannot be read is bad input (exit 2), and each entry that was
+    left out (a malformed user, a policy that does not parse) is one warning line on stderr, naming file and
+    entry: the commands that print no audit-error findings must not drop them silently."""
+    try:
+        inventory = load_snapshots(paths)
+    except SnapshotError as exc:
+        raise BadInputError(one_line(exc)) from None
+    for account in inventory.accounts.values():
+        for message in account.errors:
+            print(f"trustwatch: warning: {escape_terminal(one_line(message))}", file=sys.stderr)
+    return inventory
 
 
 def add_files_option(parser: argparse._ActionsContainer, flag: str, *, help: str, required: bool = False) -> None:

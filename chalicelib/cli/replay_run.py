@@ -18,19 +18,15 @@ from ..auditor.memory import InMemoryDeniedLog, InMemoryTrustHistory
 from ..events.models import EventParseError, parse_event
 from ..iam.entities import Account, Inventory
 from ..inventory.port import LoadResult
-from ..inventory.snapshot import SnapshotError, load_snapshots
 from ..report.escape import escape_terminal
 from ..rules.engine import AuditResult, ErrorRecord
 from ..state.store import InMemoryFindingStore
 from .audit_output import config_from, finish
-from .common import EXIT_BAD_INPUT, BadInputError, one_line, read_json
+from .common import EXIT_BAD_INPUT, BadInputError, load_inventory, one_line, read_json
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        inventory = load_snapshots(args.snapshot) if args.snapshot else Inventory([])
-    except SnapshotError as exc:
-        raise BadInputError(one_line(exc)) from None
+    inventory = load_inventory(args.snapshot) if args.snapshot else Inventory([])
     auditor = Auditor(
         load=_loader(inventory),
         store=InMemoryFindingStore(),

@@ -14,11 +14,10 @@ import re
 from typing import Any
 
 from ..iam.graph import DEFAULT_MAX_DEPTH, Reach, build_graph
-from ..inventory.snapshot import SnapshotError, load_snapshots
 from ..report.reach import RENDERERS
 from ..rules.trustmodel import TrustModel
 from .audit_output import EXIT_FINDINGS, config_from
-from .common import BadInputError, add_files_option, emit, one_line
+from .common import BadInputError, add_files_option, emit, load_inventory, one_line
 
 FORMATS = ("text", "json", "markdown", "mermaid")
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]+:(?:iam|sts)::(\d{12}):")
@@ -52,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_depth < 1:
         raise BadInputError(f"--max-depth must be at least 1, not {args.max_depth}")
     config = config_from(args)
-    try:
-        inventory = load_snapshots(args.snapshot)
-    except SnapshotError as exc:
-        raise BadInputError(one_line(exc)) from None
+    inventory = load_inventory(args.snapshot)
     role = inventory.role(args.role)
     if role is None:
         raise BadInputError(f"--role {args.role}: no such role in the loaded snapshots")
