@@ -8,11 +8,11 @@ account and region when the environment names them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..safe_json import JsonInputError, loads
 from .errors import TemplateError
 from .loader import load
 from .terraform import is_plan
@@ -76,15 +76,26 @@ def _file(path: Path, shown: str, *, strict: bool) -> Input | None:
 
 
 def _is_assembly(manifest: Path) -> bool:
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
-    except (OSError, ValueError):
-        return False
+    data = _manifest(manifest)
     return isinstance(data, dict) and isinstance(data.get("artifacts"), dict) and "version" in data
 
 
+def _manifest(manifest: Path) -> Any:
+    """A ``manifest.json``'s JSON, or None when there is none or it is not JSON (another tool's file, passed
+    over). JSON whose syntax is fine but that holds a duplicate key, NaN or an integer too long is bad input:
+    read leniently it would name templates by a guess."""
+    try:
+        return loads(manifest.read_bytes()) if manifest.is_file() else None
+    except OSError:
+        return None
+    except JsonInputError as exc:
+        if exc.reason.startswith("not JSON"):
+            return None
+        raise TemplateError(str(manifest), None, f"{exc.where}: {exc.reason}") from None
+
+
 def _assembly(path: Path, shown: str) -> list[Input]:
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _manifest(path / "manifest.json")
     found: list[Input] = []
     for name, artifact in manifest["artifacts"].items():
         props = artifact.get("properties") or {} if isinstance(artifact, dict) else {}

@@ -8,12 +8,13 @@ JSON is read by the same loader (it is YAML), so JSON templates get line numbers
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..safe_json import JsonInputError, loads
 from .errors import TemplateError
 
 # Short tag -> long-form key. !GetAtt and !Ref are special (see below); the rest take their value as is.
@@ -131,14 +132,26 @@ def load(path: Path, shown: str) -> Any:
 def _json(text: str, shown: str) -> Any:
     """JSON values exactly as JSON reads them (numbers, surrogate pairs), lines from YAML's node tree.
 
+    Read strictly (`chalicelib.safe_json`): a duplicate key (which statement would IAM see?), NaN, an integer
+    too long to convert or nesting too deep is bad input naming the file and the place, not a guess or a crash.
     Valid JSON has no raw tab inside a string, so tabs can become spaces for YAML, which refuses them."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TemplateError(shown, exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})") from None
-    except ValueError as exc:
-        raise TemplateError(shown, None, f"not JSON: {exc}") from None
+        data = loads(text)
+    except JsonInputError as exc:
+        raise _json_error(exc, shown) from None
     return _with_lines(data, yaml.compose(text.replace("\t", " "), Loader=_Loader))
+
+
+_LINE_COLUMN = re.compile(r"line (\d+) column (\d+)")
+
+
+def _json_error(exc: JsonInputError, shown: str) -> TemplateError:
+    """``file:line: not JSON: ... (column C)`` for syntax and nesting, ``file: Resources.A...: reason`` for a
+    value or key refused at a place in the document."""
+    found = _LINE_COLUMN.fullmatch(exc.where or "")
+    if found:
+        return TemplateError(shown, int(found.group(1)), f"{exc.reason} (column {found.group(2)})")
+    return TemplateError(shown, None, f"{exc.where}: {exc.reason}" if exc.where else exc.reason)
 
 
 def _with_lines(value: Any, node: yaml.Node | None) -> Any:

@@ -153,6 +153,14 @@ def test_a_directory_is_searched_and_sarif_points_at_each_file(
         ('{"terraform_version": "1.9.5", "planned_values": {}}', "plan.json", "plan.json:1: not a Terraform plan"),
         ('{\n  "Resources": {\n    "A": {"Type": "x",}\n  }\n}', "trailing.json", "trailing.json:3: not JSON"),
         ("key: value\n", "other.yaml", "other.yaml: not a CloudFormation/SAM template"),
+        # JSON read strictly (chalicelib.safe_json): which of two keys IAM would see is unknown
+        ('{"Resources": {"R": {"Type": "AWS::IAM::Role", "Type": "AWS::S3::Bucket"}}}', "dup.json",
+         'dup.json: Resources.R: duplicate key "Type"'),
+        ('{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"MaxSessionDuration": NaN}}}}', "nan.json",
+         "nan.json: Resources.R.Properties.MaxSessionDuration: NaN is not a JSON value"),
+        ('{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"MaxSessionDuration": 1%s}}}}' % ("0" * 5000),
+         "long.json", "long.json: Resources.R.Properties.MaxSessionDuration: an integer of 5001 digits"),
+        ('{"Resources": ' + "[" * 100_000, "deep.json", "deep.json:1: not JSON: nested too deeply (column 1014)"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_naming_the_file_and_place_exit_2(
@@ -163,6 +171,25 @@ def test_bad_input_is_one_line_naming_the_file_and_place_exit_2(
     assert main(["check-template", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{tmp_path}/{message}" in err, err
+
+
+@pytest.mark.parametrize("given", ["dir", "manifest"])
+def test_a_cdk_manifest_with_a_duplicate_key_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, given: str
+) -> None:
+    # GIVEN cdk.out whose manifest names the stack's environment twice (which one is meant is unknown)
+    assembly = tmp_path / "cdk.out"
+    shutil.copytree(DATA / "cdk.out", assembly)
+    manifest = (assembly / "manifest.json").read_text()
+    (assembly / "manifest.json").write_text(
+        manifest.replace('"displayName"', '"environment": "aws://222222222222/us-east-1",\n      "displayName"')
+    )
+    # WHEN check-template reads it, as a directory or through its manifest  THEN exit 2, one line naming the file
+    target = assembly if given == "dir" else assembly / "manifest.json"
+    assert main(["check-template", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f'{assembly}/manifest.json: artifacts.PipelineStack: duplicate key "environment"' in err, err
 
 
 def test_bad_account_id_and_empty_directory_are_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
