@@ -19,9 +19,13 @@ SERVICE = "trustwatch"
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace="Trustwatch", service=SERVICE)
 # The state and notify packages log through the standard library (they stay free of Powertools); their lines
-# come out as the same JSON, with the correlation id, through the app logger's configuration.
-logging.getLogger("chalicelib")  # registered first: the copy only reaches loggers that already exist
-copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
+# come out as the same JSON, with the correlation id, through the app logger's configuration. Their loggers are
+# named after this package: `chalicelib` in the Chalice app, `trustwatch` in the installed wheel (there they are
+# children of the service's own logger already). A hard-coded `chalicelib` would configure another Chalice
+# app's loggers from the wheel.
+PACKAGE = __name__.partition(".")[0]
+logging.getLogger(PACKAGE)  # registered first: the copy only reaches loggers that already exist
+copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE})
 
 
 class _NoTracer:

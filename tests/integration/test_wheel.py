@@ -112,3 +112,21 @@ def test_the_replay_extra_makes_replay_work(fresh: Path, wheel: Path, tmp_path: 
                         cwd=tmp_path)  # fmt: skip
     assert replay.returncode == 0, replay.stderr
     assert [f["rule_id"] for f in json.loads(replay.stdout)["findings"]] == ["unexpected-assumption"]
+
+
+def test_the_wheel_logs_under_its_own_name(fresh: Path, wheel: Path, tmp_path: Path) -> None:
+    # GIVEN the wheel with the Lambda libraries (the [replay] extra)  WHEN its observability module is imported
+    pip(str(fresh / "python"), "install", f"{wheel}[replay]")
+    probe = (
+        "import logging, trustwatch.observability as o; "
+        "print(sorted(n for n in logging.root.manager.loggerDict if n.split('.')[0] == 'chalicelib')); "
+        "logging.getLogger('trustwatch.notify.slack').warning('probe')"
+    )
+    done = subprocess.run([str(fresh / "python"), "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                          check=True, env={"PATH": str(fresh), "AWS_DEFAULT_REGION": "us-east-1"})  # fmt: skip
+    first, *rest = done.stdout.splitlines()
+    # THEN no logger of another app's `chalicelib` package is created or configured...
+    assert first == "[]"
+    # ...and the package's own loggers come out as the service's JSON lines
+    record = json.loads(next(line for line in [*rest, *done.stderr.splitlines()] if "probe" in line))
+    assert record["service"] == "trustwatch" and record["message"] == "probe"
