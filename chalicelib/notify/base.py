@@ -6,9 +6,15 @@ change counts at the higher of its two severities, so a channel hears that somet
 down).
 
 Delivery is at least once, outbox first: every message is written to the store's outbox *before* it is sent,
-claimed by the invocation that wrote it, and deleted once the channel took it. An invocation that dies or runs
-out of time mid-send leaves it there; after the claim lapses the next ``deliver`` (``flush_outbox`` every ten
-minutes) sends it. Every send is bounded by the invocation's `Deadline`; what does not fit waits in the outbox.
+claimed by the invocation that wrote it, and deleted once the channel took it. The finding records that
+announce a change were written with the change *owed* (`reconcile`); a message is queued in the same atomic
+write that settles what its changes owed, so nothing announced is ever only in a record. A change still owed
+`ADOPT_AFTER` after it happened belongs to an invocation that died between the two writes: the next
+``deliver`` adopts it, as one message per role. A message holds at most what one such write can carry (100
+items, less one per channel); an event with more changes is announced in several messages. An invocation that
+dies or runs out of time mid-send leaves its message in the outbox; after the claim lapses the next ``deliver``
+(``flush_outbox`` every ten minutes) sends it. Every send is bounded by the invocation's `Deadline`; what does
+not fit waits in the outbox.
 A message is sent again only when its last attempt got no answer (or failed), so each lost answer costs at most
 one duplicate. A failed send backs off exponentially, or as long as the channel asked (``Retry-After``); a
 permanent failure (an invalid webhook URL, a message the channel refuses) is parked, not retried. Messages
@@ -26,7 +32,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..rules.findings import Severity
-from ..state.model import Change, Delivery
+from ..state.dynamo_outbox import TRANSACTION_ITEMS
+from ..state.model import Change, Delivery, scope_of
 from ..state.store import FindingStore
 from .deadline import Deadline
 
@@ -35,6 +42,7 @@ logger = logging.getLogger(__name__)
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=5)  # at least; a claim also outlives the claiming invocation's deadline
+ADOPT_AFTER = timedelta(minutes=15) + CLAIM_LEASE  # past any Lambda's timeout: whoever owed it is gone
 _SEVERITY_FIRST = {"new": 0, "severity-changed": 1, "resolved": 2}
 
 
@@ -135,18 +143,33 @@ def deliver(
     lease = now + max(CLAIM_LEASE, timedelta(seconds=min(deadline.remaining(), 86400.0)) + CLAIM_LEASE)
     report = DeliveryReport({n.channel: ChannelReport() for n in notifiers})
     owned: set[str] = set()
-    for notifier in notifiers:  # outbox first: nothing is sent before everything owed is recorded
-        outcome = report.channels[notifier.channel]
-        for message in messages:
-            wanted = [c for c in message if wants(notifier, c)]
-            outcome.below_threshold += len(message) - len(wanted)
-            if wanted:
-                delivery = Delivery.for_changes(notifier.channel, ordered(wanted), now, claimed_until=lease)
-                if store.enqueue(delivery):
-                    owned.add(delivery.id)
+    room = max(1, TRANSACTION_ITEMS - len(notifiers))  # one delivery per channel, one settled change each
+    for message in [*messages, *_adopted(store, messages, now)]:  # outbox first: nothing is sent before
+        for start in range(0, len(message), room):  # everything owed is recorded
+            part = message[start : start + room]
+            deliveries = []
+            for notifier in notifiers:
+                wanted = [c for c in part if wants(notifier, c)]
+                report.channels[notifier.channel].below_threshold += len(part) - len(wanted)
+                if wanted:
+                    deliveries.append(Delivery.for_changes(notifier.channel, ordered(wanted), now, claimed_until=lease))
+            owned |= store.enqueue_for(deliveries, part)
     for notifier in notifiers:
         _send_owed(notifier, store, now, deadline, owned=owned, lease=lease, outcome=report.channels[notifier.channel])
     return report
+
+
+def _adopted(store: FindingStore, messages: Sequence[Sequence[Change]], now: datetime) -> list[list[Change]]:
+    """What invocations that died before queueing it still owe, one message per role (not in ``messages``)."""
+    mine = {change.key for message in messages for change in message}
+    by_scope: dict[str, list[Change]] = {}
+    for change in store.owed(before=now - ADOPT_AFTER):
+        if change.key not in mine:
+            by_scope.setdefault(scope_of(change.finding), []).append(change)
+    if by_scope:
+        logger.warning("adopting %d announcements an earlier invocation recorded but never queued",
+                       sum(map(len, by_scope.values())), extra={"scopes": sorted(by_scope)})  # fmt: skip
+    return list(by_scope.values())
 
 
 def _send_owed(

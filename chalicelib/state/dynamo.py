@@ -18,22 +18,27 @@ pk                              sk                      attributes
 ``OUTBOX``                      ``<delivery id>``       channel, created_at, attempts (N), last_error,
                                                         next_attempt_at, parked (BOOL), changes (the
                                                         message's Change list as JSON)
+``OUTBOX``                      ``owed#<id>#<version>`` owed_at, change (the Change JSON): announced, not
+                                                        yet in a delivery (`chalicelib.state.dynamo_outbox`)
 ==============================  ======================  ==================================================
 
-A record and its two index items are written in one transaction conditioned on the record's ``version``, so
-the index never disagrees with the records and two Lambdas cannot both advance a record. ``open_in`` queries
+A record and its two index items (and, when the write announces a change, its owed item) are written in one
+transaction conditioned on the record's ``version``, so the index never disagrees with the records, two Lambdas
+cannot both advance a record, and no announced change exists only in a record. ``open_in`` queries
 the index partitions it is asked about and batch-reads the records; only ``open_in()`` with no filter scans.
 The outbox is one partition. Every message is written there before it is sent and deleted once a channel took
 it (so it holds what is in flight and what failed); a delivery id starts with its channel (``slack#<digest>``).
+Deliveries are written in one transaction with the deletion of the owed items of the changes they carry.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterator
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
+from . import dynamo_outbox as outbox
+from .dynamo_outbox import OUTBOX_PK, iso
 from .model import Change, Delivery, FindingRecord, StaleRecordError, due, is_wanted
 
 TABLE_SCHEMA: dict[str, Any] = {
@@ -45,14 +50,11 @@ TABLE_SCHEMA: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 RECORD_SK = "RECORD"
-OUTBOX_PK = "OUTBOX"
+__all__ = ["OUTBOX_PK", "RECORD_SK", "TABLE_SCHEMA", "DynamoFindingStore"]
 _RACE_CODES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 _BATCH = 100  # BatchGetItem's limit
 _MAX_BATCH_ROUNDS = 10
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+_MAX_CONFLICTS = 5  # transactions retried when another one held the same items
 
 
 class DynamoFindingStore:
@@ -68,9 +70,12 @@ class DynamoFindingStore:
         item = self._table.get_item(Key=_record_key(finding_id), ConsistentRead=True).get("Item")
         return FindingRecord.model_validate_json(item["record"]) if item else None
 
-    def put(self, record: FindingRecord) -> None:
+    def put(self, record: FindingRecord, owed: Change | None = None) -> None:
+        items = [self._record_put(record), *self._index_writes(record)]
+        if owed is not None:
+            items.append(outbox.owed_put(self._name, owed))
         try:
-            self._client.transact_write_items(TransactItems=[self._record_put(record), *self._index_writes(record)])
+            self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons") or [{}]
             if reasons[0].get("Code") in _RACE_CODES:
@@ -86,7 +91,7 @@ class DynamoFindingStore:
             "account_id": record.account_id,
             "rule_id": record.rule_id,
             "severity": record.severity.value,
-            "last_seen": _iso(record.last_seen),
+            "last_seen": iso(record.last_seen),
             "record": record.model_dump_json(),
         }
         put: dict[str, Any] = {"TableName": self._name, "Item": item}
@@ -151,25 +156,36 @@ class DynamoFindingStore:
 
     # -- outbox -------------------------------------------------------------------------------------------
     def enqueue(self, delivery: Delivery) -> bool:
-        item = {
-            "pk": OUTBOX_PK,
-            "sk": delivery.id,
-            "channel": delivery.channel,
-            "created_at": _iso(delivery.created_at),
-            "attempts": delivery.attempts,
-            "next_attempt_at": _iso(delivery.next_attempt_at),
-            "changes": json.dumps([c.model_dump(mode="json") for c in delivery.changes]),
-        }
-        if delivery.last_error is not None:
-            item["last_error"] = delivery.last_error
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False  # already queued: the queued entry keeps its attempts and schedule
-        return True
+        return delivery.id in self.enqueue_for([delivery], [])
+
+    def enqueue_for(self, deliveries: Sequence[Delivery], settled: Sequence[Change]) -> set[str]:
+        """Queue ``deliveries`` (those not queued already) and drop the owed items of ``settled``, atomically."""
+        waiting = list(deliveries)
+        deletes = [outbox.owed_delete(self._name, change) for change in settled]
+        if len(waiting) + len(deletes) > outbox.TRANSACTION_ITEMS:
+            raise ValueError(f"{len(waiting)} deliveries and {len(deletes)} owed changes exceed one transaction")
+        for _ in range(_MAX_CONFLICTS):
+            items = [outbox.delivery_update(self._name, d) for d in waiting] + deletes
+            if not items:
+                return set()
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return {d.id for d in waiting}
+            except self._client.exceptions.TransactionCanceledException as exc:
+                codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+                if not set(codes) <= {*_RACE_CODES, "None", None}:
+                    raise
+                # a delivery already queued (the same changes, by another invocation) is not queued again
+                waiting = [d for d, code in zip(waiting, codes, strict=False) if code != "ConditionalCheckFailed"]
+        raise RuntimeError(f"outbox: {_MAX_CONFLICTS} transactions in a row conflicted with others")
+
+    def owed(self, before: datetime) -> list[Change]:
+        found = (outbox.owed_change(item) for item in self._query(OUTBOX_PK) if outbox.is_owed(item))
+        return sorted((change for at, change in found if at <= before), key=lambda c: (c.announced_at, c.key))
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
-        return due((_delivery(item) for item in self._query(OUTBOX_PK)), channel, now)
+        items = (item for item in self._query(OUTBOX_PK) if not outbox.is_owed(item))
+        return due((outbox.delivery(item) for item in items), channel, now)
 
     def claim(self, delivery: Delivery, until: datetime) -> bool:
         try:
@@ -177,7 +193,7 @@ class DynamoFindingStore:
                 Key={"pk": OUTBOX_PK, "sk": delivery.id},
                 UpdateExpression="SET next_attempt_at = :until",
                 ConditionExpression="next_attempt_at = :seen",
-                ExpressionAttributeValues={":until": _iso(until), ":seen": _iso(delivery.next_attempt_at)},
+                ExpressionAttributeValues={":until": iso(until), ":seen": iso(delivery.next_attempt_at)},
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return False  # another retrier claimed it (or it was delivered) since it was read
@@ -195,7 +211,7 @@ class DynamoFindingStore:
                 ExpressionAttributeValues={
                     ":one": 1,
                     ":error": error,
-                    ":next": _iso(next_attempt_at),
+                    ":next": iso(next_attempt_at),
                     ":parked": permanent,
                 },
             )
@@ -205,20 +221,3 @@ class DynamoFindingStore:
 
 def _record_key(finding_id: str) -> dict[str, str]:
     return {"pk": f"FINDING#{finding_id}", "sk": RECORD_SK}
-
-
-def _delivery(item: dict[str, Any]) -> Delivery:
-    if "changes" in item:
-        changes = tuple(Change.model_validate(c) for c in json.loads(item["changes"]))
-    else:  # an entry queued before messages grouped their changes
-        changes = (Change.model_validate_json(item["change"]),)
-    return Delivery(
-        id=item["sk"],
-        channel=item["channel"],
-        changes=changes,
-        created_at=datetime.fromisoformat(item["created_at"]),
-        attempts=int(item["attempts"]),
-        last_error=item.get("last_error"),
-        next_attempt_at=datetime.fromisoformat(item["next_attempt_at"]),
-        parked=bool(item.get("parked", False)),
-    )

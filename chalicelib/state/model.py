@@ -110,6 +110,18 @@ class Change(BaseModel):
     record: FindingRecord
     context: dict[str, str] = Field(default_factory=dict)
 
+    @property
+    def announced_at(self) -> datetime:
+        """When the change happened: when the finding was resolved, or last seen."""
+        if self.kind == "resolved" and self.record.resolved_at is not None:
+            return self.record.resolved_at
+        return self.record.last_seen
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What identifies the change: its finding and the record version it produced."""
+        return self.finding.id, self.record.version
+
     def with_context(self, context: dict[str, str]) -> Change:
         return self.model_copy(update={"context": {**self.context, **context}})
 

@@ -7,6 +7,10 @@ Two adapters: `InMemoryFindingStore` (tests, CLI, demo) and `DynamoFindingStore`
   version 1). Otherwise `StaleRecordError`: another writer got there first.
 - ``open_in(scopes, accounts)`` returns the open records whose scope is in ``scopes`` **or** whose account is
   in ``accounts``; with both ``None``, every open record.
+- ``put(record, owed=change)`` also records ``change`` as *owed* (announced, in no delivery yet), in the same
+  atomic write; ``enqueue_for(deliveries, settled)`` queues deliveries and forgets what ``settled`` owed, in one
+  atomic write too. An announced change is therefore always owed, queued or delivered: never only in a record.
+  ``owed(before)`` lists what has been owed since ``before`` or earlier (its writer died before queueing it).
 - the outbox keeps a delivery until ``delivered`` (a permanently failed one stays, ``parked``, and is no longer
   ``pending``); ``enqueue`` of an id already queued keeps the queued one and says so;
   ``claim`` lets one retrier at a time take a due delivery (it moves ``next_attempt_at`` to ``until``,
@@ -16,18 +20,18 @@ Two adapters: `InMemoryFindingStore` (tests, CLI, demo) and `DynamoFindingStore`
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from .dynamo import DynamoFindingStore
-from .model import Delivery, FindingRecord, StaleRecordError, due, is_wanted
+from .model import Change, Delivery, FindingRecord, StaleRecordError, due, is_wanted
 
 
 class FindingStore(Protocol):
     def get(self, finding_id: str) -> FindingRecord | None: ...
 
-    def put(self, record: FindingRecord) -> None: ...
+    def put(self, record: FindingRecord, owed: Change | None = None) -> None: ...
 
     def open_in(
         self, scopes: Collection[str] | None = None, accounts: Collection[str] | None = None
@@ -35,6 +39,15 @@ class FindingStore(Protocol):
 
     def enqueue(self, delivery: Delivery) -> bool:
         """Store ``delivery`` unless its id is queued already; True when it was stored now."""
+        ...
+
+    def enqueue_for(self, deliveries: Sequence[Delivery], settled: Sequence[Change]) -> set[str]:
+        """Atomically: store each of ``deliveries`` not queued already, and forget what ``settled`` owed. At most
+        100 items in all (a DynamoDB transaction). Returns the ids stored now."""
+        ...
+
+    def owed(self, before: datetime) -> list[Change]:
+        """The changes owed since ``before`` or earlier, oldest first."""
         ...
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
@@ -56,17 +69,20 @@ class InMemoryFindingStore:
     def __init__(self) -> None:
         self._records: dict[str, FindingRecord] = {}
         self._outbox: dict[str, Delivery] = {}
+        self._owed: dict[tuple[str, int], Change] = {}
         self._lock = threading.Lock()
 
     def get(self, finding_id: str) -> FindingRecord | None:
         return self._records.get(finding_id)
 
-    def put(self, record: FindingRecord) -> None:
+    def put(self, record: FindingRecord, owed: Change | None = None) -> None:
         with self._lock:
             current = self._records.get(record.id)
             if (current.version if current else 0) != record.version - 1:
                 raise StaleRecordError(f"finding {record.id}: version {record.version} is not the next one")
             self._records[record.id] = record
+            if owed is not None:
+                self._owed[owed.key] = owed
 
     def open_in(
         self, scopes: Collection[str] | None = None, accounts: Collection[str] | None = None
@@ -74,8 +90,18 @@ class InMemoryFindingStore:
         return [r for r in self._records.values() if is_wanted(r, scopes, accounts)]
 
     def enqueue(self, delivery: Delivery) -> bool:
+        return delivery.id in self.enqueue_for([delivery], [])
+
+    def enqueue_for(self, deliveries: Sequence[Delivery], settled: Sequence[Change]) -> set[str]:
         with self._lock:
-            return self._outbox.setdefault(delivery.id, delivery) is delivery
+            stored = {d.id for d in deliveries if self._outbox.setdefault(d.id, d) is d}
+            for change in settled:
+                self._owed.pop(change.key, None)
+            return stored
+
+    def owed(self, before: datetime) -> list[Change]:
+        owed = [c for c in self._owed.values() if c.announced_at <= before]
+        return sorted(owed, key=lambda c: (c.announced_at, c.key))
 
     def pending(self, channel: str | None = None, now: datetime | None = None) -> list[Delivery]:
         return due(self._outbox.values(), channel, now)

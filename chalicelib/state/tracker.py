@@ -16,7 +16,9 @@ Suppressed findings are stored like any other but announce nothing; one whose su
 announced as ``new`` (nobody was told about it before), and a suppressed record that goes away resolves
 silently. What a record keeps of a finding is `bounded` (DynamoDB's 400 KB item limit): a finding over it
 is stored and announced cut, never dropped. When a conditional write loses a race with another Lambda, the
-finding is re-read and decided again, so the two together announce it once.
+finding is re-read and decided again, so the two together announce it once. A record that announces a change
+is written together with the change, owed (`FindingStore.put`): the announcement is then the outbox's to
+deliver, even if the invocation dies before `deliver` queues its messages.
 """
 
 from __future__ import annotations
@@ -52,12 +54,12 @@ def reconcile(
     current: dict[str, Finding] = {}
     for finding in findings:
         current.setdefault(finding.id, bounded(finding))  # one per id, the first listed; within DynamoDB's limit
-    decisions = [partial(_observe, store, f, now) for f in current.values()]
+    about = dict(context or {})
+    decisions = [partial(_observe, store, f, now, about) for f in current.values()]
     in_scope = store.open_in(scopes=scopes, accounts=accounts) if scopes or accounts else []
     gone = [r.id for r in in_scope if r.id not in current and (rules is None or r.rule_id in rules)]
-    decisions += [partial(_resolve, store, finding_id, now) for finding_id in gone]
-    changes = [c for decide in decisions if (c := _retrying(decide)) is not None]
-    return [c.with_context(dict(context)) for c in changes] if context else changes
+    decisions += [partial(_resolve, store, finding_id, now, about) for finding_id in gone]
+    return [c for decide in decisions if (c := _retrying(decide)) is not None]
 
 
 def _retrying(decide: Callable[[], Change | None]) -> Change | None:
@@ -69,14 +71,20 @@ def _retrying(decide: Callable[[], Change | None]) -> Change | None:
     return decide()  # one last time, letting a persistent conflict surface as StaleRecordError
 
 
-def _observe(store: FindingStore, finding: Finding, now: datetime) -> Change | None:
+def _observe(store: FindingStore, finding: Finding, now: datetime, context: dict[str, str]) -> Change | None:
     record = store.get(finding.id)
+    change: Change | None
     if record is None or not record.is_open:
-        opened = FindingRecord.opened(finding, now, previous=record)
-        store.put(opened)
-        return Change(kind="new", finding=finding, record=opened) if finding.active else None
-    updated = record.seen(finding, now)
-    store.put(updated)
+        written = FindingRecord.opened(finding, now, previous=record)
+        change = Change(kind="new", finding=finding, record=written) if finding.active else None
+    else:
+        written = record.seen(finding, now)
+        change = _news(record, finding, written)
+    return _announced(store, written, change, context)
+
+
+def _news(record: FindingRecord, finding: Finding, updated: FindingRecord) -> Change | None:
+    """What an open finding seen again is worth announcing."""
     if not finding.active:
         return None
     if not record.finding.active:  # its suppression lapsed: announced for the first time
@@ -86,10 +94,21 @@ def _observe(store: FindingStore, finding: Finding, now: datetime) -> Change | N
     return None
 
 
-def _resolve(store: FindingStore, finding_id: str, now: datetime) -> Change | None:
+def _resolve(store: FindingStore, finding_id: str, now: datetime, context: dict[str, str]) -> Change | None:
     record = store.get(finding_id)
     if record is None or not record.is_open:
         return None  # resolved meanwhile by someone else, who announced it
     resolved = record.resolved(now)
-    store.put(resolved)
-    return Change(kind="resolved", finding=record.finding, record=resolved) if record.finding.active else None
+    change = Change(kind="resolved", finding=record.finding, record=resolved) if record.finding.active else None
+    return _announced(store, resolved, change, context)
+
+
+def _announced(
+    store: FindingStore, record: FindingRecord, change: Change | None, context: dict[str, str]
+) -> Change | None:
+    """Write ``record``; a change it announces is owed in the same write (`deliver` queues it, or adopts it
+    from a writer that died first), so no kill between recording and queueing can lose the announcement."""
+    if change is not None and context:
+        change = change.with_context(context)
+    store.put(record, owed=change)
+    return change

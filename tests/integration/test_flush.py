@@ -16,6 +16,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import wiring
+from chalicelib.auditor import auditor as auditor_module
 from chalicelib.notify.base import RETRY_FIRST
 from tests.integration import test_handlers as handlers
 from tests.integration.test_handlers import Stand, event, happened, invoke, rescan_seed_accounts
@@ -114,3 +115,39 @@ def test_flush_outbox_with_nothing_queued_sends_nothing(stand: Stand) -> None:
     nothing = {"delivered": [], "queued": [], "below_threshold": 0, "messages": 0, "parked": 0}
     assert all(c == nothing for c in summary["delivery"].values())
     assert stand.slack.posts == [] and stand.sns_messages() == []
+
+
+class Killed(BaseException):
+    """A Lambda timeout, seen from inside: the invocation stops where it is; no handler of ours runs."""
+
+
+def test_an_invocation_killed_after_recording_its_findings_still_gets_them_announced(
+    stand: Stand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rescan_seed_accounts()
+    stand.slack.reset()
+    stand.sns_messages()
+
+    # GIVEN on_iam_change killed after it recorded the new findings, before it queued their messages
+    def killed(*_: Any, **__: Any) -> Any:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(auditor_module, "deliver", killed)
+        with pytest.raises(Killed):
+            invoke("on_iam_change", happened(stand, event("iam-update-assume-role-policy-untrusted-account.json")))
+    assert any(r.is_open for r in wiring.current().store.open_in(None, None))
+    assert slack_delivered(stand) == [] and stand.sns_messages() == []
+    # WHEN flush_outbox runs in its own container once the killed invocation's time is surely over
+    monkeypatch.setattr(wiring, "_current", None)
+    container = wiring.current()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)
+    monkeypatch.setattr(container.auditor, "clock", lambda: later)
+    flushed = flush_outbox()
+    # THEN the alert the killed invocation owed reaches Slack and SNS, once, naming the untrusted account
+    [text] = slack_delivered(stand)
+    assert "999988887777" in text
+    [message] = stand.sns_messages()
+    assert "untrusted-account" in message["MessageAttributes"]["rule_id"]["Value"]
+    assert flushed["delivery"]["slack"]["messages"] == 1
+    assert flush_outbox()["delivery"]["slack"]["messages"] == 0 and len(slack_delivered(stand)) == 1
