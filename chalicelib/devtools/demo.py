@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .demo_acts import ACTS, acts, screens
 from .routing import functions_for
 from .seed import seed_from_snapshots
 from .slack_standin import SlackStandIn
@@ -94,40 +95,46 @@ def _story(out: TextIO, slack: SlackStandIn, sns: Any, apply: Any) -> int:
         for account in ACCOUNTS:
             summary = client.lambda_.invoke("rescan", {"account_id": account}).payload
             _say(out, f"  rescan {account}: {summary['findings']} findings, changes {summary['changes']}")
-        _show_deliveries(out, slack, sns(), tally, verbose=False)
-        _say(out, "\n== Replaying events/*.json through the functions their EventBridge rules match")
-        # The story needs the fix after the damage (and after the untrusted caller used it): fixes go last.
-        for path in sorted((ROOT / "events").glob("*.json"), key=lambda p: (p.stem.endswith("-fixed"), p.name)):
-            failures += _replay(out, client, path, slack=slack, sns=sns, tally=tally, apply=apply)
+        for line in _deliveries(slack, sns(), tally, verbose=False):
+            _say(out, line)
+        for number, (title, paths) in enumerate(acts(ROOT / "events"), start=1):
+            blocks = []
+            for path in paths:
+                failed, block = _replay(client, path, slack=slack, sns=sns, tally=tally, apply=apply)
+                failures += failed
+                blocks.append(block)
+            for part in screens(f"Events {number}/{len(ACTS)}: {title}", blocks):
+                _say(out, "\n" + "\n".join(part))
     delivered = f"{tally.slack} Slack messages and {tally.sns} SNS messages delivered"
     _say(out, f"\n== Done: changes {tally.changes}; {delivered}; {failures} events failed.")
     return 0 if failures == 0 else 1
 
 
-def _replay(out: TextIO, client: Any, path: Path, *, slack: SlackStandIn, sns: Any, tally: Tally, apply: Any) -> int:
+def _replay(
+    client: Any, path: Path, *, slack: SlackStandIn, sns: Any, tally: Tally, apply: Any
+) -> tuple[int, list[str]]:
+    """How many of the event's functions failed, and its lines: one for a quiet event, its deliveries else."""
     raw = json.loads(path.read_text())
     functions = functions_for(raw)
     if not functions:
-        _say(out, f"{path.name}: no rule matches it (filtered out by the EventBridge pattern, costs nothing)")
-        return 0
+        return 0, [f"{path.name}: no rule matches it (filtered out by the EventBridge pattern, costs nothing)"]
     apply(raw)  # what the recorded call did in AWS: the auditor reads the live role
-    failed = 0
+    failed, lines = 0, []
     for function in functions:
         summary = client.lambda_.invoke(function, raw).payload
         if "error" in summary:
             failed += 1
-            _say(out, f"\n{path.name} -> {function}: ERROR {summary['error']}")
+            lines.append(f"{path.name} -> {function}: ERROR {summary['error']}")
             continue
         tally.add(summary["changes"])
-        lead = "\n" if summary["changes"] else ""  # a blank line before each change that was delivered
-        _say(out, f"{lead}{path.name} -> {function}: {summary['action']}; changes {summary['changes'] or 'none'}")
-    _show_deliveries(out, slack, sns(), tally, verbose=True)
-    return failed
+        lines.append(f"{path.name} -> {function}: {summary['action']}; changes {summary['changes'] or 'none'}")
+    deliveries = list(_deliveries(slack, sns(), tally, verbose=True))
+    return failed, ["", *lines, *deliveries] if deliveries or failed else lines  # a blank line before news
 
 
-def _show_deliveries(
-    out: TextIO, slack: SlackStandIn, sns_messages: list[dict[str, Any]], tally: Tally, *, verbose: bool
-) -> None:
+def _deliveries(
+    slack: SlackStandIn, sns_messages: list[dict[str, Any]], tally: Tally, *, verbose: bool
+) -> Iterator[str]:
     posts = [p for p in slack.posts if p.status == 200]
     tally.slack += len(posts)
     tally.sns += len(sns_messages)
@@ -135,22 +142,22 @@ def _show_deliveries(
         attributes = message.get("MessageAttributes", {})
         rule = attributes.get("rule_id", {}).get("Value")
         severity = attributes.get("severity", {}).get("Value")
-        _say(out, f"  SNS   [{severity}] {rule}: {message.get('Subject', '')}")
+        yield f"  SNS   [{severity}] {rule}: {message.get('Subject', '')}"
     for post in posts:
         body = post.body if isinstance(post.body, dict) else {}
-        _say(out, f"  Slack {body.get('text', '')}")
+        yield f"  Slack {body.get('text', '')}"
         if verbose:
-            for line in _slack_lines(body):
-                _say(out, f"        {line}")
+            yield from (f"        {line}" for line in _slack_lines(body))
     slack.reset()
 
 
 def _slack_lines(body: dict[str, Any]) -> Iterator[str]:
-    """One whole line per finding of the message: the first line of each section, never cut (a cut could split a
-    word or leave a code fence open). Fields, explanations and fixes are in the message itself."""
+    """One whole line per section of the message: its first line, never cut (a cut could split a word or leave
+    markup open), and none that only introduces a code block (``...the added ones are:``) that is not shown.
+    Fields, explanations and the fixes' JSON are in the message itself."""
     for block in body.get("blocks", [])[1:]:
         first = next((line for line in block.get("text", {}).get("text", "").splitlines() if line.strip()), "")
-        if first and not first.lstrip().startswith("```"):
+        if first and not first.lstrip().startswith("```") and not first.rstrip().endswith(":"):
             yield first
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from chalicelib.cli import main
+from chalicelib.devtools.demo_acts import SCREEN
 
 
 def test_the_demo_runs_to_the_end_and_tells_the_story(tmp_path: Path, moto_endpoint: str) -> None:
@@ -29,5 +30,10 @@ def test_the_demo_runs_to_the_end_and_tells_the_story(tmp_path: Path, moto_endpo
     # compact, and never cut inside markup (issue 8 #16): whole lines only, no code fence opened
     assert "```" not in text
     assert len(text.splitlines()) < 200  # 288 lines before: fields, explanations and JSON fixes of every message
-    parts = re.split(r"^== ", text, flags=re.M)
-    assert all(len(part.splitlines()) <= 100 for part in parts)
+    # one screen (42 lines) per part (the replay was one part of 95): seeds, baseline, three acts of events
+    parts = re.split(r"^(?===)", text, flags=re.M)
+    assert [len(part.splitlines()) for part in parts if len(part.splitlines()) > SCREEN] == []
+    headings = [part.splitlines()[0] for part in parts if part.strip()]
+    assert sum(h.startswith("== Events ") for h in headings) >= 3, headings
+    # no line ends by introducing a JSON fix that is not shown
+    assert not [line for line in text.splitlines() if line.startswith("        *Fix:*") and line.endswith(":")]
