@@ -306,7 +306,7 @@ def test_one_alarm_on_the_dead_letter_queue_notifies_the_findings_topic(packaged
     )
     assert alarm["TreatMissingData"] == "notBreaching"  # an empty queue reports no data points: that is OK
     assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "FindingsTopic"}]
-    assert "docs/deployment.md" in alarm["AlarmDescription"]
+    assert "trustwatch replay --from-queue" in alarm["AlarmDescription"]
     # AND CloudWatch can publish to the encrypted topic: its key (not alias/aws/sns, whose policy admits no
     # CloudWatch) lets cloudwatch.amazonaws.com use it for this alarm only, and the publishers through SNS only
     key = packaged.resources["FindingsKey"]["Properties"]
