@@ -141,9 +141,26 @@ def test_an_invocation_killed_after_recording_its_findings_still_gets_them_annou
     # WHEN flush_outbox runs in its own container once the killed invocation's time is surely over
     monkeypatch.setattr(wiring, "_current", None)
     container = wiring.current()
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        action = f"{model.service_model.signing_name}:{model.name}"
+        calls.append((action, json.loads(params["body"]) if action.startswith("dynamodb:") else {}))
+
+    container.session.events.register("before-call", record)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)
     monkeypatch.setattr(container.auditor, "clock", lambda: later)
     flushed = flush_outbox()
+    # AND adopting it took only what flush_outbox's role holds, all in the outbox partition (a transaction is
+    # authorised per item: its Update and Delete items need UpdateItem and DeleteItem, no PutItem)
+    made = {action for action, _ in calls}
+    assert "dynamodb:TransactWriteItems" in made
+    items = [
+        item for action, body in calls if action == "dynamodb:TransactWriteItems" for item in body["TransactItems"]
+    ]
+    assert {kind for item in items for kind in item} == {"Update", "Delete"}
+    assert all(item[kind]["Key"]["pk"] == {"S": "OUTBOX"} for item in items for kind in item)
+    assert made - {"dynamodb:TransactWriteItems"} <= policy_actions(), made - policy_actions()
     # THEN the alert the killed invocation owed reaches Slack and SNS, once, naming the untrusted account
     [text] = slack_delivered(stand)
     assert "999988887777" in text
