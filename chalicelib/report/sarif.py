@@ -24,6 +24,7 @@ from .version import information_uri
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "Trustwatch"
 INFORMATION_URI: str | None = information_uri()  # the package's home page; omitted while it declares none
+RULES_ANCHOR = "#rules"  # the README's rule table, on the home page: each rule's helpUri
 FINGERPRINT_KEY = "trustwatchFinding/v1"
 TAGS = ("security", "iam")
 
@@ -41,7 +42,8 @@ def render(
     tool_version: str,
     information_uri: str | None = INFORMATION_URI,
 ) -> str:
-    descriptors = _descriptors(rules, result.findings)
+    help_uri = information_uri + RULES_ANCHOR if information_uri else None
+    descriptors = [d | {"helpUri": help_uri} if help_uri else d for d in _descriptors(rules, result.findings)]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     driver: dict[str, Any] = {"name": TOOL_NAME, "version": tool_version, "rules": descriptors}
     if information_uri:
