@@ -1,8 +1,9 @@
 """Commands that print no audit-error findings still say what the snapshots' loading left out (issue 8).
 
 `scan` reports each entry dropped from a snapshot (and each policy that does not parse) as an audit-error
-finding; `can-assume`, `who-can-assume` and `replay` answer from the same inventory, so each such entry is one
-warning line on stderr naming the file and the entry, and the answer itself is unchanged.
+finding; `can-assume`, `who-can-assume`, `replay` and `check-template --baseline-snapshot` answer from the
+same inventory, so each such entry is one warning line on stderr naming the file and the entry, and the answer
+itself is unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chalicelib.cli import main
 A = "123456789012"
 ROLE = f"arn:aws:iam::{A}:role/app"
 ALICE = f"arn:aws:iam::{A}:user/alice"
+TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "templates" / "app.yaml"
 EVENT = Path(__file__).resolve().parents[2] / "events" / "sts-assume-role-same-account.json"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ALICE},
                                                  "Action": "sts:AssumeRole"}]}  # fmt: skip
@@ -42,6 +44,7 @@ COMMANDS = {
     "can-assume": ["can-assume", "--snapshot", "{snap}", "--principal", ALICE, "--role", ROLE],
     "who-can-assume": ["who-can-assume", "--snapshot", "{snap}", "--role", ROLE],
     "replay": ["replay", str(EVENT), "--snapshot", "{snap}"],
+    "check-template": ["check-template", str(TEMPLATE), "--baseline-snapshot", "{snap}"],
 }
 
 
