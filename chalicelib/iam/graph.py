@@ -51,10 +51,12 @@ class Reach:
 class AssumeGraph:
     """The "who can assume me" edges of an inventory's roles, computed on first use and kept."""
 
-    def __init__(self, inventory: Inventory, finder: EdgeFinder) -> None:
+    def __init__(
+        self, inventory: Inventory, finder: EdgeFinder, groups: dict[str, tuple[EdgeGroup, ...]] | None = None
+    ) -> None:
         self.inventory = inventory
         self._finder = finder
-        self._groups: dict[str, tuple[EdgeGroup, ...]] = {}
+        self._groups: dict[str, tuple[EdgeGroup, ...]] = dict(groups or {})  # given: brought up to date
         self._edges: dict[str, tuple[Edge, ...]] = {}
         self._roles = {role.arn for role in inventory.roles()}
         self._out: dict[int, tuple[EdgeGroup, ...]] | None = None  # by id() of a shared sources tuple
@@ -76,6 +78,14 @@ class AssumeGraph:
             edges = (e for g in self.groups_into(role_arn) for e in g.edges())
             found = self._edges[role_arn] = tuple(sorted(edges, key=lambda e: e.source))
         return found
+
+    @property
+    def finder(self) -> EdgeFinder:
+        return self._finder
+
+    def compiled(self) -> dict[str, tuple[EdgeGroup, ...]]:
+        """Every role's edge groups (computing those not known yet), in inventory order."""
+        return {role.arn: self.groups_into(role.arn) for role in self.inventory.roles()}
 
     @property
     def evaluations(self) -> int:

@@ -257,12 +257,19 @@ class CallerGroups:
         for principal in principals:
             by_key.setdefault(classes.group_key(principal), []).append(principal)
         self.groups = [CallerGroup(tuple(sorted(m)), frozenset(m), identities.patterns(m[0])) for m in by_key.values()]
+        self._of = {member: group for group in self.groups for member in group.members}
         self._exact: dict[str, list[CallerGroup]] = {}
         self._wild: dict[str, list[CallerGroup]] = {}
         for group in self.groups:
             for pattern in group.patterns:
-                wild = "*" in pattern or "?" in pattern or "${" in pattern  # `arn_matches` decides those
-                (self._wild if wild else self._exact).setdefault(pattern, []).append(group)
+                (self._wild if _wild(pattern) else self._exact).setdefault(pattern, []).append(group)
+
+    def admits(self, principal: str, role_arn: str) -> bool:
+        """Whether ``principal``'s group is among `matching` (``role_arn``), without matching every group."""
+        group = self._of.get(principal)
+        if group is None:
+            return False
+        return any(p == role_arn if not _wild(p) else arn_matches(p, role_arn) for p in group.patterns)
 
     def matching(self, role_arn: str) -> list[CallerGroup]:
         """Groups whose identity policies may allow sts:AssumeRole on ``role_arn`` (never fewer than may)."""
@@ -271,3 +278,7 @@ class CallerGroups:
             if arn_matches(pattern, role_arn):
                 found.update((id(g), g) for g in groups)
         return list(found.values())
+
+
+def _wild(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern or "${" in pattern  # `arn_matches` decides those

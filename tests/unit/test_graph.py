@@ -13,7 +13,7 @@ from chalicelib.iam.entities import Account, Inventory, NamedPolicy, Role, User
 from chalicelib.iam.errors import InvalidRequestError
 from chalicelib.iam.evaluate import can_assume
 from chalicelib.iam.graph import AssumeGraph, Reach, build_graph
-from chalicelib.iam.graph_edges import OUTSIDE_REQUIREMENT
+from chalicelib.iam.graph_external import OUTSIDE_REQUIREMENT
 from chalicelib.iam.policy import parse_policy
 from chalicelib.inventory.snapshot import load_snapshots
 from tests.conftest import DATA, SNAPSHOTS

@@ -1,0 +1,96 @@
+"""Fingerprints of what the graph's decisions read, so a stored graph can be brought up to date by the difference.
+
+An edge into a role is decided from the caller's side (its ARN, unique id, path, tags, identity policies with
+their groups', boundary, and what the snapshot lacks) and the role's side (its ARN, tags, trust policy), in a
+world of the loaded accounts and the organization's SCPs and RCPs. Each side gets a digest of exactly that;
+a principal whose digest differs from the stored one has different out-edges at most, a role whose digest
+differs has different in-edges at most, and a different world invalidates everything. A document that reads
+the time (``aws:CurrentTime``, ``aws:EpochTime``) is decided anew on every run: its side gets no digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .assemble import caller_side
+from .entities import Identity, Inventory, PolicyLevel, Role
+from .policy import PolicyDocument
+from .request import ASSUME_ROLE
+
+_TIME_KEYS = ("aws:currenttime", "aws:epochtime")
+VOLATILE = ""  # the digest of a side that reads the time: never equal to a stored one
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprints:
+    world: str
+    principals: dict[str, str]  # loaded user or role ARN, as a caller
+    roles: dict[str, str]  # loaded role ARN, as a target
+
+
+def fingerprints(inventory: Inventory) -> Fingerprints:
+    texts = _Texts()
+    principals = {arn: _caller_digest(inventory, arn, texts) for arn in _principals(inventory)}
+    roles = {role.arn: _role_digest(role, texts) for role in inventory.roles()}
+    return Fingerprints(_world_digest(inventory, texts), principals, roles)
+
+
+def _principals(inventory: Inventory) -> list[str]:
+    return [arn for account in inventory.accounts.values() for arn in (*account.users, *account.roles)]
+
+
+class _Texts:
+    """Each document's JSON once (managed policies are shared by many holders)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[PolicyDocument, str]] = {}
+
+    def __call__(self, document: PolicyDocument) -> str:
+        found = self._by_id.get(id(document))
+        if found is None:
+            found = self._by_id[id(document)] = (document, document.model_dump_json())
+        return found[1]
+
+
+def _digest(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _reads_time(texts: list[str]) -> bool:
+    return any(key in text.lower() for text in texts for key in _TIME_KEYS)
+
+
+def _caller_digest(inventory: Inventory, arn: str, texts: _Texts) -> str:
+    side = caller_side(inventory, arn, ASSUME_ROLE)
+    documents = [(p.name, texts(p.document)) for p in side.policies]
+    boundary = None if side.boundary is None else [(p.name, texts(p.document)) for p in side.boundary]
+    if _reads_time([t for _, t in documents + (boundary or [])]):
+        return VOLATILE
+    return _digest([arn, _identity(side.identity), documents, boundary, side.gaps, sorted(side.context.items())])
+
+
+def _identity(identity: Identity | None) -> object:
+    return None if identity is None else [identity.unique_id, identity.path, sorted(identity.tags)]
+
+
+def _role_digest(role: Role, texts: _Texts) -> str:
+    trust = texts(role.trust_policy) if role.trust_policy else None
+    if trust is not None and _reads_time([trust]):
+        return VOLATILE
+    return _digest([role.arn, role.unique_id, sorted(role.tags), trust, role.trust_policy_error])
+
+
+def _world_digest(inventory: Inventory, texts: _Texts) -> str:
+    org = inventory.organization
+
+    def chains(levels: dict[str, tuple[PolicyLevel, ...]]) -> object:
+        return {a: [[level.name, *(texts(p.document) for p in level.policies)] for level in chain]
+                for a, chain in levels.items()}  # fmt: skip
+
+    scps, rcps = chains(org.scps), chains(org.rcps)
+    if _reads_time([json.dumps([scps, rcps])]):
+        return VOLATILE
+    return _digest([sorted(inventory.accounts), org.org_id, org.management_account_id, sorted(org.account_ids),
+                    sorted(org.org_paths.items()), scps, rcps])  # fmt: skip
