@@ -69,6 +69,10 @@ class ForwardIndex:
             if any(g.anyone for g in trust.grants):
                 self._anyone.append(role)
 
+    def named(self, principal: str) -> list[Role]:
+        """Roles whose trust policy names ``principal`` (or one of its sessions) itself."""
+        return list(self._named.get(principal, ()))
+
     def candidates(self, principal: str) -> list[Role]:
         account = Arn.parse(principal).account
         found = {r.arn: r for r in (*self._named.get(principal, ()), *self._accounts.get(account, ()), *self._anyone)}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..iam.entities import Group, Identity, Inventory, NamedPolicy
@@ -64,10 +64,13 @@ class BroadStatement:
     patterns: tuple[str, ...]  # the Resource patterns that reach any account (empty for NotResource)
 
 
-def check(ctx: AuditContext) -> Iterator[Finding]:
+def check(ctx: AuditContext, wanted: Callable[[PolicyUse], bool] | None = None) -> Iterator[Finding]:
+    """A finding per broad policy use; with ``wanted``, of the uses it accepts (an update after a change)."""
     if ctx.inventory is None:
         return
     for use in policy_uses(ctx.inventory):
+        if wanted is not None and not wanted(use):
+            continue
         broad = [b for i, s in enumerate(use.policy.document.statements) if (b := broad_statement(i, s))]
         if broad:
             yield _finding(ctx, ctx.inventory, use, broad)
@@ -163,10 +166,14 @@ def reachable_roles(ctx: AuditContext, use: PolicyUse, broad: list[BroadStatemen
     """Roles the broad patterns name that a holder (a group: its members) can assume, decided with all of the
     holder's policies, boundary and SCPs, as `can-assume` decides it: read from the compiled graph."""
     assert ctx.inventory is not None
-    callers = [caller for holder in use.holders for caller in _callers(ctx.inventory, holder)]
-    targets = {role for caller in callers for role in ctx.graph.targets_of(caller)}
+    targets = {role for caller in callers(ctx.inventory, use) for role in ctx.graph.targets_of(caller)}
     named = (role for role in targets if any(_names(b, role) for b in broad))
     return sorted(named, key=ctx.role_order.__getitem__)
+
+
+def callers(inventory: Inventory, use: PolicyUse) -> list[str]:
+    """The principals that hold the policy: its holders, and the members of a group holder."""
+    return [caller for holder in use.holders for caller in _callers(inventory, holder)]
 
 
 def _callers(inventory: Inventory, holder: Identity) -> list[str]:

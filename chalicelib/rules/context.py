@@ -10,6 +10,7 @@ from ..config import Config
 from ..iam.arn import Arn
 from ..iam.entities import Inventory, Organization, Role
 from ..iam.graph import AssumeGraph, build_graph
+from ..iam.graph_closure import ForwardClosure
 from ..iam.policy import PolicyDocument
 from .findings import Finding, fingerprint
 from .grants import Grant, trust_grants
@@ -40,6 +41,7 @@ class AuditContext:
     config: Config = field(default_factory=Config)
     inventory: Inventory | None = None
     exhaustive: bool = False  # the reachability graph by brute force (the reference), not by decision class
+    compiled: AssumeGraph | None = None  # a graph compiled already (a stored one brought up to date)
 
     @cached_property
     def trust_model(self) -> TrustModel:
@@ -49,9 +51,16 @@ class AuditContext:
     @cached_property
     def graph(self) -> AssumeGraph:
         """Who can assume what, through chains too; built once per audit, on first use."""
+        if self.compiled is not None:
+            return self.compiled
         if self.inventory is None:
             raise ValueError("the reachability graph needs an inventory")
         return build_graph(self.inventory, prefilter=not self.exhaustive)
+
+    @cached_property
+    def closure(self) -> ForwardClosure:
+        """Which roles each role reaches through chains of any length."""
+        return ForwardClosure(self.graph)
 
     @cached_property
     def role_order(self) -> dict[str, int]:

@@ -19,7 +19,7 @@ cannot provide), or stop the entry role from assuming the roles behind it; or ac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from ..iam.arn import is_account_id, try_parse
 from ..iam.entities import Inventory
@@ -45,16 +45,17 @@ LISTED = 20  # reached roles listed in a finding's evidence; the count covers th
 _MEMBERSHIP_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn")
 
 
-def check(ctx: AuditContext) -> Iterator[Finding]:
+def check(ctx: AuditContext, only: Collection[str] | None = None) -> Iterator[Finding]:
+    """Every entry's finding; with ``only``, those of the entry roles it holds (an update after a change)."""
     assert ctx.inventory is not None
     found = entries(ctx.graph, _OutsideJudge(ctx))
     if not found:
         return
-    closure = ForwardClosure(ctx.graph)
+    closure = ctx.closure
     privilege = _Privilege(ctx.inventory)
     privileged = closure.bits({role.arn for role in ctx.inventory.roles() if privilege(role.arn)})
     excluded = _excluded(ctx, closure, found)
-    for entry in found:
+    for entry in found if only is None else [e for e in found if e.role in only]:
         # Beyond the entry, neither entered directly by the same outsider (that entry's own finding) nor in
         # an account that counts the outsider as internal.
         bits = closure.reach(entry.role) & ~(1 << closure.index[entry.role]) & ~excluded[entry.account]
