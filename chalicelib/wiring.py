@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .auditor.account_graph import AccountGraphs
 from .auditor.auditor import Auditor
+from .auditor.graph_cache import DynamoGraphCache, InMemoryGraphCache
 from .auditor.memory import (
     DynamoDeniedLog,
     DynamoTrustHistory,
@@ -148,6 +150,7 @@ class Wiring:
             config=self.config,
             load_recent=self.recent_loads,
             prefer_live_trust=True,  # what the auditor reads is newer than the event it reacts to
+            graphs=AccountGraphs(DynamoGraphCache(self.table) if table else InMemoryGraphCache()),
         )
 
     @cached_property

@@ -20,6 +20,7 @@ from ..events.models import CloudTrailEvent
 from ..iam.assemble import request_for
 from ..iam.errors import InvalidRequestError, PolicyParseError
 from ..iam.evaluate import can_assume
+from ..iam.graph import build_graph
 from ..iam.policy import PolicyDocument, parse_policy
 from ..inventory.port import LoadResult
 from ..notify.base import DeliveryReport, Notifier, deliver
@@ -28,6 +29,7 @@ from ..rules import new_access, runtime
 from ..rules.context import AuditContext, RoleTarget
 from ..rules.engine import ErrorRecord, audit_inventory, audit_role, finalize
 from ..rules.findings import Finding
+from ..rules.incremental import GRAPH_RULES, ChangeAudit
 from ..rules.registry import RULES
 from ..rules.registry_types import RoleRule
 from ..rules.remediation import document_dict
@@ -35,11 +37,13 @@ from ..rules.trustmodel import AccountClass
 from ..state.model import Change, scope_of
 from ..state.store import FindingStore
 from ..state.tracker import reconcile
+from .account_graph import AccountGraphs
 from .memory import DeniedLog, TrustHistory
 
 ROLE_RULE_IDS = frozenset(r.meta.id for r in RULES if isinstance(r, RoleRule))
 TRUST_CHANGE_RULE_IDS = ROLE_RULE_IDS | {new_access.META.id}
 SCAN_RULE_IDS = frozenset(r.meta.id for r in RULES)
+GRAPH_RULE_LIST = [r for r in RULES if r.meta.id in GRAPH_RULES]
 
 
 class AccountLoader(Protocol):
@@ -83,6 +87,9 @@ class Auditor:
     prefer_live_trust: bool = False
     # When this invocation's notifications must be done (the Lambda's remaining time): see `within`.
     deadline: Deadline = field(default_factory=Deadline.unbounded)
+    # Each account's compiled graph between events, so that a change costs in proportion to it. Without it,
+    # an identity change re-audits the account and a trust change re-checks the role's own rules only.
+    graphs: AccountGraphs | None = None
 
     def within(self, deadline: Deadline) -> Auditor:
         """This auditor for one invocation whose sends must end by ``deadline``; the rest waits in the outbox."""
@@ -93,8 +100,7 @@ class Auditor:
         if isinstance(change, TrustChange):
             return self.trust_changed(change)
         if isinstance(change, IdentityChange):
-            action = f"identity change {change.event_name}"
-            return self.rescan_accounts([change.account_id], action=action, context=_actor_context(change))
+            return self.identity_changed(change)
         if isinstance(change, Assumption):
             return self.role_assumed(change)
         if isinstance(change, AuditorChange):
@@ -102,6 +108,35 @@ class Auditor:
         return Outcome(action="ignored", reason=ignored_reason(event) or "not an event Trustwatch acts on")
 
     # --- IAM changes -------------------------------------------------------------------------------------
+
+    def identity_changed(self, change: IdentityChange) -> Outcome:
+        action, context = f"identity change {change.event_name}", _actor_context(change)
+        if self.graphs is None:
+            return self.rescan_accounts([change.account_id], action=action, context=context)
+        loaded = self.load([change.account_id], False)
+        update = self._graph_update(loaded, role_rules=True)
+        if update is None:
+            return self.rescan_accounts(None, action=f"{action} (whole account)", context=context, loaded=loaded)
+        outcome = Outcome(action=f"{action} (incremental)", errors=[e.message for e in loaded.errors])
+        return self._settle(outcome, [], (), (), context, update=(change.account_id, update))
+
+    def _graph_update(self, loaded: LoadResult, *, role_rules: bool) -> ChangeAudit | None:
+        assert self.graphs is not None
+        previous = [r.finding for r in self.store.open_in(accounts=list(loaded.inventory.accounts))]
+        return self.graphs.update(loaded, self.config, previous, now=self.clock(), role_rules=role_rules)
+
+    def _graph_rules(self, loaded: LoadResult, account: str) -> tuple[str, ChangeAudit] | None:
+        """After a trust change: the chains through the role and what broad policies reach, brought up to date
+        (or, with no stored graph, computed for the whole account and stored)."""
+        if self.graphs is None:
+            return None
+        update = self._graph_update(loaded, role_rules=False)
+        if update is None:
+            graph = build_graph(loaded.inventory, now=self.clock())
+            result = audit_inventory(loaded.inventory, self.config, rules=GRAPH_RULE_LIST, compiled=graph)
+            self.graphs.save(loaded, graph, self.config)
+            update = ChangeAudit(result.findings, lambda f: f.rule_id in GRAPH_RULES, 0)
+        return account, update
 
     def trust_changed(self, change: TrustChange) -> Outcome:
         loaded = self.load([change.account_id], False)
@@ -114,16 +149,19 @@ class Auditor:
             why = f"{change.event_name} of {change.event_time:%Y-%m-%dT%H:%M:%SZ} is older than the change of "
             return Outcome(action="ignored", reason=why + f"{applied:%Y-%m-%dT%H:%M:%SZ} already applied to {role_arn}")
         outcome = Outcome(action=f"{change.kind} trust of {role_arn}", errors=[e.message for e in loaded.errors])
+        graph_rules = self._graph_rules(loaded, change.account_id)
         if change.kind == "deleted" and not (self.prefer_live_trust and role is not None):
             self.history.forget(role_arn, change.event_time)
-            return self._settle(outcome, [], {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
+            context = _actor_context(change)
+            return self._settle(outcome, [], {role_arn}, TRUST_CHANGE_RULE_IDS, context, update=graph_rules)
         document, error, text = self._new_trust(change, role.trust_policy if role else None)
         findings = self._trust_findings(
             role_arn, document=document, error=error, role=role, loaded=loaded, change=change
         )
         if document is not None:
             self.history.put(role_arn, text or json.dumps(document_dict(document)), self.clock(), change.event_time)
-        return self._settle(outcome, findings, {role_arn}, TRUST_CHANGE_RULE_IDS, _actor_context(change))
+        context = _actor_context(change)
+        return self._settle(outcome, findings, {role_arn}, TRUST_CHANGE_RULE_IDS, context, update=graph_rules)
 
     def _new_trust(
         self, change: TrustChange, live: PolicyDocument | None
@@ -244,10 +282,14 @@ class Auditor:
         organization: bool = False,
         action: str = "rescan",
         context: dict[str, str] | None = None,
+        loaded: LoadResult | None = None,
     ) -> Outcome:
-        loaded = self.load(accounts, organization)
+        loaded = loaded or self.load(accounts, organization)
         records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
-        result = audit_inventory(loaded.inventory, self.config, errors=records)
+        graph = build_graph(loaded.inventory, now=self.clock())
+        result = audit_inventory(loaded.inventory, self.config, errors=records, compiled=graph)
+        if self.graphs is not None:
+            self.graphs.save(loaded, graph, self.config)
         policies = {
             role.arn: json.dumps(document_dict(role.trust_policy))
             for role in loaded.inventory.roles()
@@ -283,10 +325,18 @@ class Auditor:
         *,
         accounts: Collection[str] = (),
         per_role: bool = False,
+        update: tuple[str, ChangeAudit] | None = None,
     ) -> Outcome:
-        """Record the findings; announce what changed: one message for an event, one per role for a re-scan."""
+        """Record the findings; announce what changed: one message for an event, one per role for a re-scan.
+        ``update``: an account's findings recomputed after a change, deciding the stored ones it covers."""
         now = self.clock()
         changes = reconcile(self.store, findings, scopes or (), now, accounts=accounts, context=context, rules=rules)
+        if update is not None:
+            account, audit = update
+            covered = audit.covers
+            changes += reconcile(self.store, audit.findings, (), now, accounts=[account], context=context,
+                                 covered=lambda record: covered(record.finding))  # fmt: skip
+            findings = [*findings, *audit.findings]
         outcome.findings = len(findings)
         outcome.changes = changes
         outcome.delivery = deliver(_messages(changes, per_role), self.notifiers, self.store, now, self.deadline)

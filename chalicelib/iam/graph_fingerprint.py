@@ -28,13 +28,15 @@ class Fingerprints:
     world: str
     principals: dict[str, str]  # loaded user or role ARN, as a caller
     roles: dict[str, str]  # loaded role ARN, as a target
+    unique_ids: dict[str, str]  # loaded user or role ARN -> its unique id (a trust policy may name it so)
 
 
 def fingerprints(inventory: Inventory) -> Fingerprints:
     texts = _Texts()
     principals = {arn: _caller_digest(inventory, arn, texts) for arn in _principals(inventory)}
     roles = {role.arn: _role_digest(role, texts) for role in inventory.roles()}
-    return Fingerprints(_world_digest(inventory, texts), principals, roles)
+    ids = {i.arn: i.unique_id for i in (*inventory.users(), *inventory.roles()) if i.unique_id}
+    return Fingerprints(_world_digest(inventory, texts), principals, roles, ids)
 
 
 def _principals(inventory: Inventory) -> list[str]:

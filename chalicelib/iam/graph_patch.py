@@ -31,6 +31,7 @@ class Delta:
 
     principals: frozenset[str]
     roles: frozenset[str]
+    removed_ids: frozenset[str]  # unique ids of removed principals: trust policies that name them now dangle
     before: dict[str, tuple[EdgeGroup, ...]]  # stored in-edges of the changed roles
     dropped: dict[str, frozenset[str]]  # stored targets of the changed principals
 
@@ -116,7 +117,10 @@ def patch_graph(inventory: Inventory, stored: StoredGraph, *, now: datetime, lim
                     groups[role.arn].append(edge)
     compiled = {arn: tuple(sorted(found, key=lambda g: g.sources[0])) for arn, found in groups.items()}
     before = {r: stored.groups.get(r, ()) for r in roles}
-    delta = Delta(frozenset(principals), frozenset(roles), before, {p: frozenset(t) for p, t in dropped.items()})
+    gone = stored.fingerprints.unique_ids.keys() - prints.principals.keys()
+    removed_ids = frozenset(stored.fingerprints.unique_ids[arn] for arn in gone)
+    targets = {p: frozenset(t) for p, t in dropped.items()}
+    delta = Delta(frozenset(principals), frozenset(roles), removed_ids, before, targets)
     return Patched(AssumeGraph(inventory, finder, compiled), delta, prints)
 
 

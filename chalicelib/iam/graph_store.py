@@ -14,7 +14,7 @@ from typing import Any
 from .graph_fingerprint import Fingerprints
 from .graph_types import EdgeGroup
 
-FORMAT = 1
+FORMAT = 2
 
 
 class StoredGraphError(ValueError):
@@ -51,6 +51,7 @@ def dump_graph(fingerprints: Fingerprints, groups: dict[str, tuple[EdgeGroup, ..
         "world": fingerprints.world,
         "principals": fingerprints.principals,
         "roles": fingerprints.roles,
+        "unique_ids": fingerprints.unique_ids,
         "names": list(names),
         "classes": class_list,
         "requirements": [list(t) for t in texts],
@@ -78,7 +79,8 @@ def _load(data: Any) -> StoredGraph:
         groups[str(role)] = tuple(EdgeGroup(classes[c], str(role), requirements[r], assumed[a]) for c, r, a in rows)
     if any(not sources for sources in classes):
         raise StoredGraphError("stored graph has an empty class")
-    prints = Fingerprints(str(data["world"]), _digests(data["principals"]), _digests(data["roles"]))
+    digests = (_digests(data[key]) for key in ("principals", "roles", "unique_ids"))
+    prints = Fingerprints(str(data["world"]), *digests)
     return StoredGraph(prints, groups)
 
 

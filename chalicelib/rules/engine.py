@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Config
 from ..iam.entities import Inventory
+from ..iam.graph import AssumeGraph
 from ..iam.policy import PolicyDocument
 from . import audit_error
 from .context import AuditContext, RoleTarget
@@ -57,10 +58,11 @@ def audit_inventory(
     rules: Sequence[Rule] = RULES,
     today: dt.date | None = None,
     exhaustive: bool = False,
+    compiled: AssumeGraph | None = None,
 ) -> AuditResult:
     """Every role of the inventory. ``exhaustive`` builds the reachability graph by evaluating every principal
     against every role (the reference the compiled graph is tested against), not a decision class at a time."""
-    ctx = AuditContext(config or Config(), inventory, exhaustive=exhaustive)
+    ctx = AuditContext(config or Config(), inventory, exhaustive=exhaustive, compiled=compiled)
     targets = [RoleTarget(r.arn, r.trust_policy, r, r.trust_policy_error) for r in inventory.roles()]
     findings = _role_findings(targets, ctx, rules)
     findings += [f for rule in _enabled(rules, ctx, InventoryRule) for f in rule.check(ctx)]

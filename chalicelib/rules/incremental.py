@@ -134,7 +134,7 @@ def _affected_roles(ctx: AuditContext, delta: Delta) -> set[str]:
         forward = ForwardIndex(ctx.graph.finder)
         present = [p for p in delta.principals if ctx.inventory.user(p) or ctx.inventory.role(p)]
         found |= {r.arn for p in present for r in forward.named(p)}
-        removed = [p for p in delta.principals if p not in present]
+        removed = [p for p in delta.principals if p not in present] + sorted(delta.removed_ids)
         if removed:
             trusts = ((r.arn, r.trust_policy.model_dump_json()) for r in ctx.inventory.roles() if r.trust_policy)
             found |= {arn for arn, text in trusts if _mentions(text, removed)}

@@ -43,13 +43,15 @@ def reconcile(
     accounts: Collection[str] = (),
     context: Mapping[str, str] | None = None,
     rules: Collection[str] | None = None,
+    covered: Callable[[FindingRecord], bool] | None = None,
 ) -> list[Change]:
     """Record ``findings`` and return the changes worth announcing, each carrying ``context``.
 
     ``findings`` must be complete for every scope in ``scopes`` and every account in ``accounts`` — for the
     rule ids in ``rules`` when given (a re-check of one role runs only the role rules, so it must not resolve
     what the whole-inventory rules found): open records there that are not among them are resolved. Records
-    elsewhere are left alone.
+    elsewhere are left alone. ``covered``: only the open records it accepts may be resolved (an update after
+    a change recomputes the findings the change can alter, and says which those are).
     """
     current: dict[str, Finding] = {}
     for finding in findings:
@@ -57,7 +59,11 @@ def reconcile(
     about = dict(context or {})
     decisions = [partial(_observe, store, f, now, about) for f in current.values()]
     in_scope = store.open_in(scopes=scopes, accounts=accounts) if scopes or accounts else []
-    gone = [r.id for r in in_scope if r.id not in current and (rules is None or r.rule_id in rules)]
+    gone = [
+        r.id
+        for r in in_scope
+        if r.id not in current and (rules is None or r.rule_id in rules) and (covered is None or covered(r))
+    ]
     decisions += [partial(_resolve, store, finding_id, now, about) for finding_id in gone]
     return [c for decide in decisions if (c := _retrying(decide)) is not None]
 

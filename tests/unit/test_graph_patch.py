@@ -93,8 +93,8 @@ def test_a_different_world_or_too_many_changes_compiles_afresh() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [None, [], {"format": 99}, {"format": 1}, {"format": 1, "names": [1], "classes": [], "requirements": [],
-     "assumed": [], "edges": {}, "world": "", "principals": {}, "roles": {}}],
+    [None, [], {"format": 99}, {"format": 2}, {"format": 2, "names": [1], "classes": [], "requirements": [],
+     "assumed": [], "edges": {}, "world": "", "principals": {}, "roles": {}, "unique_ids": {}}],
 )  # fmt: skip
 def test_unreadable_stored_graph_is_refused(data: object) -> None:
     with pytest.raises(StoredGraphError):
