@@ -93,7 +93,12 @@ def _name_pinned(trust: PolicyDocument) -> bool:
     """Every Allow statement of ROLE's trust requires the session name to be a policy variable of the caller."""
     allows = [s for s in trust.statements if s.effect == "Allow" and covered_apis(s)]
     pinned = (positive_values(s, "sts:RoleSessionName") for s in allows)
-    return bool(allows) and all(values and all("${" in v for v in values) for values in pinned)
+    return bool(allows) and all(values and all(_caller_variable(v) for v in values) for values in pinned)
+
+
+def _caller_variable(value: str) -> bool:
+    """A value taken from the caller's identity (``${aws:username}``), not the requested name compared with itself."""
+    return "${" in value and "${sts:rolesessionname}" not in value.lower()
 
 
 def _finding(target: RoleTarget, ctx: AuditContext, grant: Grant, session: Session) -> Finding:
