@@ -4,8 +4,11 @@ Runs ``chalice package`` merged with ``deploy/merge-template.json`` (the table, 
 AssumeRole rule state), which needs a region but no AWS credentials, then checks the result for what a deep
 merge or a careless edit gets wrong silently: a resource without a type (merged into a logical id Chalice
 renamed), an intrinsic merged into another one, the AssumeRole rule left in plain ``ENABLED`` (it would never
-fire), a wildcard action or a managed policy on a Lambda role, a Slack webhook URL in the template, a function
-or rule target whose failures would vanish (``deploy.dead_letters``).
+fire), a wildcard action or a managed policy on a Lambda role, a resource not scoped to this stack, a Slack
+webhook URL in the template, a function or rule target whose failures would vanish (``deploy.dead_letters``).
+
+Chalice's ``iam_policy_file`` is per function, not per stage: ``deploy.stage.for_stage`` makes the packaged
+template the stage's own (its docstring says how), and ``stage_problems`` checks that it is.
 
 Chalice's ``deployment.zip`` holds no bytecode, and ``/var/task`` is read-only, so every cold start would
 compile every module it imports again (more than half of ``import app``: ``make bench``). The zip is therefore
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy import dead_letters
+from deploy.stage import for_stage, stage_problems
 
 PROJECT = Path(__file__).resolve().parents[1]
 MERGE_TEMPLATE = PROJECT / "deploy" / "merge-template.json"
@@ -106,7 +110,9 @@ def package(
     if done.returncode != 0:
         raise RuntimeError(f"chalice package failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     sam, archive = outdir / "sam.json", outdir / "deployment.zip"
-    runtime = lambda_runtime(json.loads(sam.read_text()))
+    template = for_stage(json.loads(sam.read_text()), stage)
+    sam.write_text(json.dumps(template, indent=2) + "\n")
+    runtime = lambda_runtime(template)
     if bytecode:
         return Package(sam, archive, add_bytecode(archive, runtime))
     size = archive.stat().st_size
@@ -240,6 +246,7 @@ def problems(template: Mapping[str, Any]) -> list[str]:
         if resource.get("Type") == "AWS::IAM::Policy":  # the dead-letter send policy, attached to the roles
             found += [f"{name}: {problem}" for problem in wildcard_actions([resource["Properties"]])]
     found += dead_letters.problems(resources)
+    found += stage_problems(template)
     if SLACK_WEBHOOK.search(json.dumps(template)):
         found.append("a Slack webhook URL is in the template (it belongs in Secrets Manager)")
     return found

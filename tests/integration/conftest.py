@@ -16,6 +16,8 @@ import pytest
 from chalice.local import LambdaContext
 from moto.server import ThreadedMotoServer
 
+from tests.integration.packaged import packaged  # noqa: F401  (the fixture: each stage packaged once a session)
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -1,15 +1,11 @@
 """`make package` for both stages: the merged SAM template lints clean, is least-privilege and is wired, and
-the deployment zip carries bytecode for the Lambda runtime and imports on its own.
-
-Each stage is packaged once per session by the real ``chalice package`` (through ``deploy.package``) with no
-AWS credentials and no region in the environment. The first run on a machine downloads manylinux wheels from
-PyPI; later runs reuse Chalice's cache in ``.chalice/deployments``.
+the deployment zip carries bytecode for the Lambda runtime and imports on its own. ``packaged`` (conftest.py,
+tests/integration/packaged.py) packages each stage once per session.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import fnmatch
 import importlib.util
 import json
@@ -18,20 +14,18 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from chalicelib.notify.base import CLAIM_LEASE
-from chalicelib.state.dynamo import OUTBOX_PK, TABLE_SCHEMA
+from chalicelib.state.dynamo import TABLE_SCHEMA
 from deploy.dead_letters import QUEUE_ARN
-from deploy.package import NOT_IMPORTED, Bytecode, add_bytecode, lambda_runtime, local_runtime, package, problems
+from deploy.package import NOT_IMPORTED, add_bytecode, lambda_runtime, local_runtime, problems
+from tests.integration.packaged import ACCOUNT, Packaged
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHALICE_DIR = PROJECT / ".chalice"
@@ -57,44 +51,9 @@ INVOKED_ASYNCHRONOUSLY = ("OnIamChange", "OnRoleAssumption", "OnAuditorChange", 
 FOURTEEN_DAYS = 14 * 24 * 3600
 READING_ACCOUNTS = ("OnIamChange", "OnRoleAssumption", "Rescan", "ScheduledRescan")
 SEVERITIES = {"critical", "high", "medium", "low", "info"}
-ACCOUNT = "111122223333"
 TAG = sys.implementation.cache_tag  # cpython-311
 # What the Lambda Python runtime provides in /var/runtime; anything else the app imports must be in the zip.
 LAMBDA_RUNTIME_PROVIDES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
-
-
-@dataclass(frozen=True)
-class Packaged:
-    stage: str
-    sam: Path
-    template: dict[str, Any]
-    seconds: float
-    zip: Path
-    bytecode: Bytecode
-
-    @property
-    def resources(self) -> dict[str, Any]:
-        resources: dict[str, Any] = self.template["Resources"]
-        return resources
-
-    def env(self, function: str) -> dict[str, Any]:
-        variables: dict[str, Any] = self.resources[function]["Properties"]["Environment"]["Variables"]
-        return variables
-
-    def rule(self, function: str) -> dict[str, Any]:
-        properties: dict[str, Any] = self.resources[function]["Properties"]["Events"][f"{function}Event"]["Properties"]
-        return properties
-
-
-@pytest.fixture(scope="session", params=["dev", "prod"])
-def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    stage: str = request.param
-    no_aws = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    no_aws |= {"AWS_CONFIG_FILE": "/nonexistent/aws-config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-creds"}
-    started = time.perf_counter()
-    built = package(stage, tmp_path_factory.mktemp(f"package-{stage}"), env=no_aws)
-    seconds = time.perf_counter() - started
-    return Packaged(stage, built.sam, json.loads(built.sam.read_text()), seconds, built.zip, built.bytecode)
 
 
 def cfn_lint(*paths: Path) -> tuple[int, str]:
@@ -322,141 +281,6 @@ def test_one_alarm_on_the_dead_letter_queue_notifies_the_findings_topic(packaged
     assert publishers["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
 
 
-# --- least privilege ------------------------------------------------------------------------------------
-
-
-def test_no_lambda_role_holds_a_wildcard_action(packaged: Packaged) -> None:
-    roles = {name for name, r in packaged.resources.items() if r["Type"] == "AWS::IAM::Role"}
-    assert roles == {f"{function}Role" for function in FUNCTIONS}
-    for name in roles:
-        assert "ManagedPolicyArns" not in packaged.resources[name]["Properties"], name
-    checked = 0
-    for name, document in role_policies(packaged):
-        for statement in statements(document):
-            assert "NotAction" not in statement, name
-            wild = [action for action in actions(statement) if "*" in action]
-            assert wild == [], f"{name} {statement.get('Sid')}: {wild}"
-            checked += 1
-    assert checked >= len(roles)
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_function_has_its_own_policy_file_without_wildcard_actions(function: str) -> None:
-    config = json.loads((CHALICE_DIR / "config.json").read_text())
-    assert config["autogen_policy"] is False
-    assert config["lambda_functions"][FUNCTIONS[function]]["iam_policy_file"] == f"policy-{FUNCTIONS[function]}.json"
-    for statement in statements(policy_file(function)):
-        assert statement["Effect"] == "Allow"
-        assert "NotAction" not in statement and "NotResource" not in statement
-        assert [a for a in actions(statement) if "*" in a] == []
-
-
-def test_packaged_roles_carry_their_policy_files(packaged: Packaged) -> None:
-    for function in FUNCTIONS:
-        documents = [doc for name, doc in role_policies(packaged) if name == f"{function}Role"]
-        assert documents == [policy_file(function)], function
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_each_function_writes_only_its_own_logs(packaged: Packaged, function: str) -> None:
-    document = policy_file(function)
-    for other, name in FUNCTIONS.items():
-        group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/trustwatch-{packaged.stage}-{name}"
-        stream = f"{group}:log-stream:2025/01/01/[$LATEST]abc"
-        assert allows(document, "logs:PutLogEvents", stream) is (other == function), (function, other)
-        assert allows(document, "logs:CreateLogGroup", group) is (other == function), (function, other)
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_policies_reach_the_resources_each_function_uses(packaged: Packaged, function: str) -> None:
-    # GIVEN the names the stack trustwatch-<stage> gives its table and topic (deploy/merge-template.json)
-    prefix = f"trustwatch-{packaged.stage}"
-    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{prefix}-state"
-    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:{prefix}-findings"
-    secret = (
-        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{packaged.env('Rescan')['TRUSTWATCH_SLACK_SECRET']}-AbCdEf"
-    )
-    parameter = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{packaged.env('Rescan')['TRUSTWATCH_CONFIG_PARAMETER']}"
-    audit_role = "arn:aws:iam::444455556666:role/TrustwatchAudit"
-    document = policy_file(function)
-    audits, notifies = function in AUDITING, function in NOTIFYING
-    # THEN the auditing functions reach them, flush_outbox only the outbox's calls, can_assume nothing but its logs
-    assert allows(document, "dynamodb:TransactWriteItems", table) is False  # not an IAM action: per-item ones are
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"):
-        assert allows(document, action, table) is audits, action
-    for action in ("dynamodb:Scan", "dynamodb:ConditionCheckItem", "iam:GetRole", "iam:ListRoles"):  # unused
-        assert allows(document, action, table if action.startswith("dynamodb") else "*") is False, action
-    for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):  # what the outbox calls
-        assert allows(document, action, table) is notifies, action
-    assert allows(document, "dynamodb:Query", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/other") is False
-    assert allows(document, "sns:Publish", topic) is notifies
-    assert allows(document, "sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:other") is False
-    assert allows(document, "secretsmanager:GetSecretValue", secret) is notifies
-    assert allows(document, "ssm:GetParameter", parameter) is notifies
-    assert allows(document, "sts:AssumeRole", audit_role) is (function in READING_ACCOUNTS)
-    assert allows(document, "sts:AssumeRole", "arn:aws:iam::444455556666:role/Admin") is False
-    assert allows(document, "iam:GetAccountAuthorizationDetails", "*") is (function in READING_ACCOUNTS)
-    assert allows(document, "organizations:ListAccounts", "*") is (function in ("Rescan", "ScheduledRescan"))
-
-
-def test_the_outbox_flusher_publishes_and_uses_the_outbox_but_reads_no_account(packaged: Packaged) -> None:
-    # GIVEN flush_outbox's role as packaged: it only retries queued notifications
-    (document,) = [doc for name, doc in role_policies(packaged) if name == "FlushOutboxRole"]
-    granted = {action for statement in statements(document) for action in actions(statement)}
-    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/trustwatch-{packaged.stage}-state"
-    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:trustwatch-{packaged.stage}-findings"
-    # THEN it can publish, and make the outbox's item calls on the state table
-    assert allows(document, "sns:Publish", topic)
-    for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert allows(document, action, table), action
-    # AND only in the outbox's partition, not on the finding records, nor through an index
-    (table_statement,) = [s for s in statements(document) if any(a.startswith("dynamodb:") for a in actions(s))]
-    assert table_statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OUTBOX_PK]}}
-    assert not allows(document, "dynamodb:Query", f"{table}/index/any")
-    # AND it holds no IAM read, no sts:AssumeRole (nor any STS call) and no Organizations call
-    assert [a for a in granted if a.startswith(("iam:", "sts:", "organizations:"))] == []
-    assert not allows(document, "sts:AssumeRole", "arn:aws:iam::444455556666:role/TrustwatchAudit")
-    assert not allows(document, "iam:GetAccountAuthorizationDetails", "*")
-    # AND nothing beyond its logs, traces, the outbox, the topic, the Slack secret and the configuration
-    assert granted == {
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "sns:Publish",
-        "secretsmanager:GetSecretValue",
-        "ssm:GetParameter",
-    }
-    # AND it finishes well within its schedule and the outbox's claim lease (which must outlive a retrier)
-    function = packaged.resources["FlushOutbox"]["Properties"]
-    assert dt.timedelta(seconds=function["Timeout"]) < min(CLAIM_LEASE, dt.timedelta(minutes=10))
-
-
-def test_the_audit_role_trusts_exactly_the_lambda_roles(packaged: Packaged) -> None:
-    # GIVEN the audit role's trust pattern and the role names the merge gives the Lambda roles
-    role = load_yaml(DEPLOY / "audit-role.yaml")["Resources"]["TrustwatchAuditRole"]["Properties"]
-    pattern = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["Fn::If"][2]["ArnLike"]["aws:PrincipalArn"]
-    arn_pattern = pattern["Fn::Sub"].replace("${AWS::Partition}", "aws").replace("${AuditorAccountId}", ACCOUNT)
-    assert role["RoleName"] == packaged.env("Rescan")["TRUSTWATCH_AUDIT_ROLE_NAME"] == "TrustwatchAudit"
-    for function, name in FUNCTIONS.items():
-        role_name = packaged.resources[f"{function}Role"]["Properties"]["RoleName"]
-        assert role_name == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
-        assert fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/trustwatch-{packaged.stage}-{name}", arn_pattern)
-    assert not fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/admin", arn_pattern)
-
-
-def test_the_audit_role_reads_what_the_lambdas_read_in_their_own_account() -> None:
-    role = load_yaml(DEPLOY / "audit-role.yaml")["Resources"]["TrustwatchAuditRole"]["Properties"]
-    granted = {a for policy in role["Policies"] for s in statements(policy["PolicyDocument"]) for a in actions(s)}
-    lambda_reads = {a for s in statements(policy_file("Rescan")) for a in actions(s) if a.startswith("iam:")}
-    assert granted == lambda_reads
-    assert all(a.startswith(("iam:Get", "iam:List")) for a in granted)
-
-
 # --- wiring -----------------------------------------------------------------------------------------------
 
 
@@ -676,6 +500,22 @@ def _add_action(action: str) -> Any:
     return mutate
 
 
+def _add_statement(action: str, resource: Any, condition: dict[str, Any] | None = None) -> Any:
+    def mutate(t: dict[str, Any]) -> None:
+        policy = t["Resources"]["RescanRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        statement = {"Effect": "Allow", "Action": [action], "Resource": resource}
+        policy["Statement"].append(statement | ({"Condition": condition} if condition else {}))
+
+    return mutate
+
+
+def _unpin_the_stage(t: dict[str, Any]) -> None:
+    t["Parameters"]["Stage"]["AllowedValues"] = ["dev", "prod"]
+
+
+OWN = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}"
+
+
 def _merge_into_a_vanished_id(t: dict[str, Any]) -> None:
     t["Resources"]["OnRoleAssumptionRenamed"] = {"Properties": {"FunctionName": "x"}}
 
@@ -731,6 +571,19 @@ def _add_action_to_the_send_policy(action: str) -> Any:
         pytest.param(_drop_a_rules_dead_letter_config, id="rule-target-without-dead-letter-config"),
         pytest.param(_let_any_rule_send_dead_letters, id="queue-policy-for-any-rule"),
         pytest.param(_add_action_to_the_send_policy("sqs:*"), id="wildcard-in-the-dead-letter-send-policy"),
+        pytest.param(_unpin_the_stage, id="stage-parameter-not-pinned"),
+        pytest.param(_add_statement("sns:Publish", "*"), id="scopable-action-on-star"),
+        pytest.param(_add_statement("sns:Publish", "arn:aws:sns:us-east-1:111122223333:x"), id="literal-arn"),
+        pytest.param(_add_statement("sns:Publish", {"Fn::Sub": f"{OWN}:trustwatch-*-findings"}), id="any-stage"),
+        pytest.param(_add_statement("sns:Publish", {"Fn::Sub": f"{OWN}:x"}), id="neither-stack-nor-stage"),
+        pytest.param(
+            _add_statement("sns:Publish", {"Fn::Sub": "arn:aws:sns:*:*:${AWS::StackName}-x"}), id="hard-coded"
+        ),
+        pytest.param(_add_statement("sns:Publish", {"Ref": "OtherTopic"}), id="another-stacks-resource"),
+        pytest.param(
+            _add_statement("sts:AssumeRole", {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/X"}),
+            id="assume-role-in-any-account",
+        ),
     ],
 )
 def test_deploy_package_post_checks_catch(packaged: Packaged, mutate: Any) -> None:
