@@ -7,7 +7,6 @@ policies as deployed (tests/integration/packaged.py).
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 from typing import Any
 
@@ -213,17 +212,24 @@ def test_the_outbox_flusher_publishes_and_uses_the_outbox_but_reads_no_account(p
     assert dt.timedelta(seconds=function["Timeout"]) < min(CLAIM_LEASE, dt.timedelta(minutes=10))
 
 
-def test_the_audit_role_trusts_exactly_the_lambda_roles(packaged: Packaged) -> None:
-    # GIVEN the audit role's trust pattern and the role names the merge gives the Lambda roles
+def test_the_audit_role_trusts_exactly_the_account_readers_of_one_stack(packaged: Packaged) -> None:
+    # GIVEN the audit role's trust and the role names the merge gives the Lambda roles
     role = load_yaml(DEPLOY / "audit-role.yaml")["Resources"]["TrustwatchAuditRole"]["Properties"]
-    pattern = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["Fn::If"][2]["ArnLike"]["aws:PrincipalArn"]
-    arn_pattern = pattern["Fn::Sub"].replace("${AWS::Partition}", "aws").replace("${AuditorAccountId}", ACCOUNT)
     assert role["RoleName"] == packaged.env("Rescan")["TRUSTWATCH_AUDIT_ROLE_NAME"] == "TrustwatchAudit"
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    principals = statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    # THEN it names the exact roles of the functions that read accounts, through the stack's name, and at most
+    # one more exact role ARN (OperatorRoleArn): no pattern, no other function
+    named = [arn["Fn::Sub"] for arn in principals if "Fn::Sub" in arn]
+    own = "arn:${AWS::Partition}:iam::${AuditorAccountId}:role/${AuditorStackName}"
+    assert named == [f"{own}-{FUNCTIONS[function]}" for function in READING_ACCOUNTS]
+    assert principals[len(named) :] == [
+        {"Fn::If": ["HasOperatorRole", {"Ref": "OperatorRoleArn"}, {"Ref": "AWS::NoValue"}]}
+    ]
+    assert "ArnLike" not in statement["Condition"] and all("*" not in arn for arn in named)
     for function, name in FUNCTIONS.items():
         role_name = packaged.resources[f"{function}Role"]["Properties"]["RoleName"]
         assert role_name == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
-        assert fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/trustwatch-{packaged.stage}-{name}", arn_pattern)
-    assert not fnmatch.fnmatchcase(f"arn:aws:iam::{ACCOUNT}:role/admin", arn_pattern)
 
 
 def test_the_audit_role_reads_what_the_lambdas_read_in_their_own_account() -> None:
