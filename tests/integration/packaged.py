@@ -63,9 +63,9 @@ class Packaged:
     def topic_arn(self, stage: str | None = None) -> str:
         return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:trustwatch-{stage or self.stage}-findings"
 
-    def deployed(self, organization_id: str = ORG_ID) -> dict[str, Any]:
-        """The template with its IAM roles resolved as deployed, with ``OrganizationId`` set."""
-        return deployed_roles(self.template, self.stack, {"OrganizationId": organization_id})
+    def deployed(self, organization_id: str = ORG_ID, account: str = ACCOUNT) -> dict[str, Any]:
+        """The template with its IAM roles resolved as deployed in ``account``, with ``OrganizationId`` set."""
+        return deployed_roles(self.template, self.stack, {"OrganizationId": organization_id}, account)
 
     def deployed_policy(self, role: str, organization_id: str = ORG_ID) -> dict[str, Any]:
         (policy,) = self.deployed(organization_id)["Resources"][role]["Properties"]["Policies"]
@@ -73,19 +73,21 @@ class Packaged:
         return document
 
 
-def deployed_roles(template: dict[str, Any], stack: str, parameters: dict[str, str]) -> dict[str, Any]:
+def deployed_roles(
+    template: dict[str, Any], stack: str, parameters: dict[str, str], account: str = ACCOUNT
+) -> dict[str, Any]:
     """``template`` with each ``AWS::IAM::Role`` and each policy document resolved for stack ``stack``."""
     declared = template.get("Parameters", {})
     given = {name: p["Default"] for name, p in declared.items() if "Default" in p} | parameters
-    scope = Scope(ACCOUNT, PARTITION, REGION, parameters=given, declared=frozenset(declared) | frozenset(given))
+    scope = Scope(account, PARTITION, REGION, parameters=given, declared=frozenset(declared) | frozenset(given))
     for name, resource in template["Resources"].items():
         kind = resource["Type"]
         if kind == "AWS::DynamoDB::Table":
-            scope.arns[name] = f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{stack}-state"
+            scope.arns[name] = f"arn:{PARTITION}:dynamodb:{REGION}:{account}:table/{stack}-state"
         elif kind == "AWS::SNS::Topic":
-            scope.refs[name] = f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{stack}-findings"
+            scope.refs[name] = f"arn:{PARTITION}:sns:{REGION}:{account}:{stack}-findings"
         elif kind == "AWS::SQS::Queue":
-            scope.arns[name] = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{stack}-dead-letters"
+            scope.arns[name] = f"arn:{PARTITION}:sqs:{REGION}:{account}:{stack}-dead-letters"
     text = json.dumps(template).replace(STACK_NAME, stack).replace('{"Ref": "AWS::StackName"}', json.dumps(stack))
     result: dict[str, Any] = json.loads(text)
     for resource in result["Resources"].values():

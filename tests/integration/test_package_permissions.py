@@ -124,8 +124,11 @@ def test_policies_reach_the_resources_each_function_uses_in_its_own_stage_only(
         parameter = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/trustwatch/{stage}/config"
         # THEN the auditing functions reach their stage's table, flush_outbox only the outbox's calls, and no
         # function the other stage's table, topic, Slack secret or configuration
-        for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"):
+        for action in ("dynamodb:GetItem", "dynamodb:PutItem"):
             assert allows(document, action, table) is (audits and own), (action, stage)
+        # batch reads: of a role's open findings and the trust history, never for one assumption or auditor event
+        batch_reads = audits and function not in ("OnRoleAssumption", "OnAuditorChange")
+        assert allows(document, "dynamodb:BatchGetItem", table) is (batch_reads and own), stage
         for action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):  # what the outbox calls
             assert allows(document, action, table) is (notifies and own), (action, stage)
         assert allows(document, "sns:Publish", topic) is (notifies and own), stage
