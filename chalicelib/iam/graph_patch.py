@@ -35,13 +35,14 @@ class Delta:
     before: dict[str, tuple[EdgeGroup, ...]]  # stored in-edges of the changed roles
     dropped: dict[str, frozenset[str]]  # stored targets of the changed principals
 
-    def touched(self, graph: AssumeGraph) -> set[str]:
-        """Principals whose reach changed through a changed role, and roles whose in-edges changed."""
+    def sources(self, graph: AssumeGraph) -> set[str]:
+        """Principals whose reach changed through a changed role: the sources of its in-edges, before and after."""
         current = [g for r in self.roles if graph.inventory.role(r) for g in graph.groups_into(r)]
-        sources = {s for g in (*current, *(g for gs in self.before.values() for g in gs)) for s in g.sources}
-        targets = {t for ts in self.dropped.values() for t in ts}
-        targets |= {t for p in self.principals for t in graph.targets_of(p)}
-        return sources | targets
+        return {s for g in (*current, *(g for gs in self.before.values() for g in gs)) for s in g.sources}
+
+    def targets(self, graph: AssumeGraph) -> dict[str, set[str]]:
+        """Each changed principal's targets, before and after the change."""
+        return {p: set(self.dropped.get(p, ())) | set(graph.targets_of(p)) for p in self.principals}
 
 
 @dataclass(frozen=True, slots=True)

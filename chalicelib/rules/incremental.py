@@ -5,9 +5,10 @@ says which stored findings it decides (``covers``): the rest stand as they are.
 
 - ``transitive-external-access``: an entry's finding depends on the roles its chains reach, their edges and
   privilege, and which roles outsiders enter directly. It can change only where the entry role is, or
-  reaches, a role that changed (either side), gained or lost a changed principal's edge, or was a source of a
-  changed role's edges before or after. Those entries are recomputed; any other entry's chains contain
-  nothing that changed.
+  reaches, a role that changed (either side), gained or lost the edge of a changed principal from outside its
+  account's trust boundary (an entry may have appeared or gone), or was a source of a changed role's edges
+  before or after; a changed principal inside the boundary alters only the chains through itself. Those
+  entries are recomputed; any other entry's chains contain nothing that changed.
 - ``broad-assume-permission``: a policy use whose holders (or a group's members) changed or can now reach
   differently; a stored finding whose holders changed, or that is held by a group of an account where a user
   changed (memberships leave no other trace), is decided again.
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..config import Config
+from ..iam.arn import try_parse
 from ..iam.entities import Group, Inventory
 from ..iam.graph_patch import Delta, ForwardIndex, Patched
 from . import audit_error, broad_assume_permission, transitive_external_access
@@ -63,10 +65,11 @@ def audit_changes(
     """``previous``: the open findings of the loaded accounts (to tell which of them the change can alter)."""
     ctx = AuditContext(config, inventory, compiled=patched.graph)
     delta = patched.delta
-    changed = delta.principals | delta.roles | delta.touched(patched.graph)
+    sources = delta.sources(patched.graph)
+    changed = delta.principals | sources  # callers whose reach may differ
     enabled = {r.meta.id for r in rules if config.rule(r.meta.id).enabled}
     findings: list[Finding] = []
-    entries = _affected_entries(ctx, changed)
+    entries = _affected_entries(ctx, changed | delta.roles | _entered(ctx, delta))
     if transitive_external_access.META.id in enabled:
         findings += transitive_external_access.check(ctx, only=entries)
     subjects = _affected_uses(inventory, delta, changed, previous)
@@ -102,6 +105,19 @@ def _affected_entries(ctx: AuditContext, changed: frozenset[str] | set[str]) -> 
     hit = {r for r in changed if r in closure.index}
     bits = closure.bits(hit)
     return frozenset(r for r in closure.roles if r in hit or closure.reach(r) & bits)
+
+
+def _entered(ctx: AuditContext, delta: Delta) -> set[str]:
+    """Roles a changed principal reaches, or reached, from outside their account's trust boundary: they may
+    have become, or stopped being, entries. Where it is inside, only chains through the principal change,
+    and those are found from the principal itself."""
+    model = ctx.trust_model
+    found: set[str] = set()
+    for principal, targets in delta.targets(ctx.graph).items():
+        parsed = try_parse(principal)
+        account = parsed.account if parsed is not None else ""
+        found |= {t for t in targets if not (account and model.is_internal(account, t.split(":", 5)[4]))}
+    return found
 
 
 def _affected_uses(
