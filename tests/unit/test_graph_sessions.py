@@ -53,7 +53,7 @@ def role(arn: str, trusted: str, policies: list[dict[str, Any]] | None = None) -
 def snapshots(tmp_path: Path, target: str) -> list[str]:
     """alice may assume ci-runner (her account trusts it, her policy allows it); target trusts only the session
     deploy-bot of ci-runner, which may assume target by its own policy (needed when target is in another account)."""
-    alice = {"Path": "/", "UserName": "alice", "UserId": "AIDAALICE000000000001", "Arn": ALICE}
+    alice: dict[str, Any] = {"Path": "/", "UserName": "alice", "UserId": "AIDAALICE000000000001", "Arn": ALICE}
     alice |= {"UserPolicyList": allow_assume(RUNNER), "GroupList": [], "AttachedManagedPolicies": [], "Tags": []}
     roles = {A: [role(RUNNER, A, allow_assume(target))], B: []}
     roles[target.split(":")[4]].append(role(target, SESSION))
