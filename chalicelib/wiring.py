@@ -117,11 +117,7 @@ class Wiring:
             notifiers.append(SnsNotifier(None, topic, sns_min, client_for=self.sns_client))
         secret = notify.slack_webhook_secret or self.settings.slack_secret
         if secret:
-            url = webhook_url_provider(
-                secret,
-                secrets_client=self.session.client("secretsmanager", region_name=self.settings.region),
-                ssm_client=self.session.client("ssm", region_name=self.settings.region),
-            )
+            url = webhook_url_provider(secret, session=self.session, region=self.settings.region)
             notifiers.append(SlackNotifier(url, notify.slack_min_severity or minimum))
         return notifiers
 

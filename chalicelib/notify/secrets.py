@@ -4,6 +4,10 @@
 a Secrets Manager secret id or ARN otherwise. The value is the URL itself, or JSON with a ``url`` or
 ``webhook_url`` key. Powertools caches it for ``max_age`` seconds; nothing here logs it.
 
+Built from a ``session``, the fetch is bounded by the deadline of the send that needs it: each call goes to a
+client whose timeouts and retries end before it (`aws_bounds`), so a Secrets Manager or SSM that does not answer
+costs the send its time, not the invocation its life; the message waits in the outbox.
+
 botocore does, at DEBUG (``AWS_LAMBDA_LOG_LEVEL=DEBUG``): its parser logs every response body, the
 GetSecretValue one included, and its endpoint every request's parameters. `hide_secret_bodies` drops those
 records at their source, whatever the log level and whoever handles them.
@@ -13,10 +17,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+import math
+from typing import Any, Protocol
+
+from ..aws_bounds import Bounded
+from .deadline import Deadline
 
 DEFAULT_MAX_AGE = 300  # seconds; a rotated webhook is picked up within five minutes
+
+
+class WebhookUrl(Protocol):
+    def __call__(self, deadline: Deadline | None = None) -> str:
+        """The URL, fetched (when not cached) before ``deadline``."""
+        ...
 
 
 _SECRET_MARKERS = ("SecretString", "SecretBinary", "WithDecryption", "GetParameter", "GetSecretValue")
@@ -44,20 +57,43 @@ def hide_secret_bodies() -> None:
 
 
 def webhook_url_provider(
-    name: str, *, secrets_client: Any = None, ssm_client: Any = None, max_age: int = DEFAULT_MAX_AGE
-) -> Callable[[], str]:
-    """A function returning the URL; the Powertools provider (and its client, if none given) is made on first use."""
+    name: str,
+    *,
+    secrets_client: Any = None,
+    ssm_client: Any = None,
+    session: Any = None,
+    region: str | None = None,
+    max_age: int = DEFAULT_MAX_AGE,
+) -> WebhookUrl:
+    """A function of the send's deadline returning the URL; the Powertools provider is made on first use, on the
+    client given, or on one from ``session`` bounded by that deadline (or boto3's default client)."""
     hide_secret_bodies()
     is_ssm = name.startswith(("/", "ssm:"))
     key = name.removeprefix("ssm:")
     provider: Any = None
+    current: list[Deadline | None] = [None]  # the deadline of the fetch under way
 
-    def url() -> str:
+    def remaining() -> float:
+        deadline = current[0]
+        return deadline.remaining() if deadline is not None else math.inf
+
+    def client() -> Any:
+        given = ssm_client if is_ssm else secrets_client
+        if given is not None or session is None:
+            return given
+        service = "ssm" if is_ssm else "secretsmanager"
+        return Bounded(lambda config: session.client(service, region_name=region, config=config), remaining)
+
+    def url(deadline: Deadline | None = None) -> str:
         nonlocal provider
         if provider is None:
-            provider = _ssm_provider(ssm_client) if is_ssm else _secrets_provider(secrets_client)
+            provider = _ssm_provider(client()) if is_ssm else _secrets_provider(client())
         options = {"decrypt": True} if is_ssm else {}
-        return _url_from(provider.get(key, max_age=max_age, **options), name)
+        current[0] = deadline
+        try:
+            return _url_from(provider.get(key, max_age=max_age, **options), name)
+        finally:
+            current[0] = None
 
     return url
 

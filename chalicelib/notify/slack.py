@@ -61,7 +61,7 @@ class _Answer:
 class SlackNotifier:
     def __init__(
         self,
-        webhook_url: Callable[[], str],
+        webhook_url: Callable[[Deadline], str],
         min_severity: Severity = Severity.MEDIUM,
         *,
         sleep: Callable[[float], None] = time.sleep,
@@ -83,7 +83,7 @@ class SlackNotifier:
 
     def post(self, payload: dict[str, Any], deadline: Deadline | None = None) -> None:
         deadline = deadline or Deadline.unbounded()
-        url = self._url()
+        url = self._url(deadline)
         body = json.dumps(payload).encode("utf-8")
         answer, attempt = _Answer(None), 0
         while attempt < self._max_attempts and deadline.allows(MIN_ATTEMPT):
@@ -107,9 +107,9 @@ class SlackNotifier:
         permanent = answer.status is not None and 400 <= answer.status < 500 and answer.status != 429
         return DeliveryError(text, retry_after=retry_after, permanent=permanent)
 
-    def _url(self) -> str:
+    def _url(self, deadline: Deadline) -> str:
         try:
-            url = self._webhook_url()
+            url = self._webhook_url(deadline)  # a secret fetch bounded by the deadline
             problem = None
         except Exception as exc:  # raised below, outside this block, so its text and traceback stay behind
             url, problem = "", f"{type(exc).__name__}: {scrub(str(exc), '')}"

@@ -245,7 +245,7 @@ def slack() -> Iterator[SlackStandIn]:
 
 
 def notifier(standin: SlackStandIn, sleeps: Sleeps, **options: Any) -> SlackNotifier:
-    return SlackNotifier(lambda: standin.url, Severity.MEDIUM, sleep=sleeps, **options)
+    return SlackNotifier(lambda _: standin.url, Severity.MEDIUM, sleep=sleeps, **options)
 
 
 def test_slack_posts_block_kit_json(slack: SlackStandIn) -> None:
@@ -290,19 +290,19 @@ def test_an_unreachable_slack_is_a_delivery_error_without_the_url(slack: SlackSt
     url = slack.url
     slack.stop()
     with pytest.raises(DeliveryError, match="no answer") as raised:
-        SlackNotifier(lambda: url, sleep=Sleeps(), max_attempts=2).send([change()])
+        SlackNotifier(lambda _: url, sleep=Sleeps(), max_attempts=2).send([change()])
     assert "standin-secret-token" not in str(raised.value) and raised.value.__cause__ is None
 
 
 def test_an_unavailable_or_odd_secret_is_a_delivery_error_without_its_value() -> None:
-    def broken() -> str:
+    def broken(deadline: Deadline) -> str:
         raise RuntimeError("cannot parse https://hooks.slack.com/services/T1/B2/secret")
 
     with pytest.raises(DeliveryError, match="unavailable") as raised:
         SlackNotifier(broken).send([change()])
     assert "secret" not in str(raised.value).replace("webhook", "") and "T1/B2" not in str(raised.value)
     with pytest.raises(DeliveryError, match="not hold a valid http"):
-        SlackNotifier(lambda: "file:///etc/passwd").send([change()])
+        SlackNotifier(lambda _: "file:///etc/passwd").send([change()])
 
 
 def test_the_webhook_url_never_reaches_logs_errors_or_the_outbox(

@@ -76,7 +76,7 @@ def auditor(inventory: Inventory, slack: SlackStandIn) -> Auditor:
         store=InMemoryFindingStore(),
         history=InMemoryTrustHistory(),
         denied=InMemoryDeniedLog(),
-        notifiers=(SlackNotifier(lambda: slack.url, Severity.INFO, sleep=lambda _: None),),
+        notifiers=(SlackNotifier(lambda _: slack.url, Severity.INFO, sleep=lambda _: None),),
         clock=lambda: NOW,
         config=Config(),
     )
@@ -144,5 +144,5 @@ def test_many_findings_fit_slacks_block_limits_and_say_how_many_more(slack: Slac
     assert count is not None and int(count[1]) == 80 - len(shown) > 0
     assert re.findall(r"tw-\d{3}", more) == [c.finding.id for c in changes[len(shown) :]]
     # AND the Slack stand-in takes it as one message
-    SlackNotifier(lambda: slack.url, Severity.INFO, sleep=lambda _: None).send(changes)
+    SlackNotifier(lambda _: slack.url, Severity.INFO, sleep=lambda _: None).send(changes)
     assert [p.status for p in slack.posts] == [200] and len(slack.posts[0].body["blocks"]) <= MAX_BLOCKS
