@@ -4,7 +4,8 @@ A client's connect and read timeouts and its retry budget are fixed when botocor
 invocation has its own remaining time. `bounded_config` turns seconds left into a botocore ``Config`` whose
 worst case (every attempt connecting and reading up to its timeouts, standard mode's backoff between them) ends
 a margin before them; `Bounded` stands in for a client (or a DynamoDB table) and hands every call to the one
-built for the time left *now*, one per service and whole second, so a warm container builds a handful.
+built for the time left *now*, rounded down to a step (a second under 10 s, 5 s under a minute, 30 s beyond),
+so a warm container builds a few dozen at most.
 
 What a timeout cannot cut (a server dribbling its answer a byte at a time resets the read timeout) is out of
 reach of botocore; the notifications that must end on time use their own watchdog (`notify.slack`).
@@ -46,6 +47,14 @@ def bounded_config(seconds: float, *, attempts: int = ATTEMPTS, read_max: float 
     )
 
 
+def step_down(seconds: float) -> float:
+    """``seconds`` rounded down to 1 s under 10 s, to 5 s under a minute, to 30 s beyond (``inf`` stays)."""
+    if math.isinf(seconds):
+        return seconds
+    step = 1 if seconds < 10 else 5 if seconds < 60 else 30
+    return float(max(math.floor(seconds / step) * step, 0))
+
+
 class Bounded:
     """A boto3 client or resource whose every call goes to the one built for ``remaining()`` seconds.
 
@@ -58,9 +67,8 @@ class Bounded:
         self._built: dict[float, Any] = {}
 
     def now(self) -> Any:
-        """The object for the time left now (whole seconds, rounded down: never more than there is)."""
-        left = self._remaining()
-        bucket = left if math.isinf(left) else float(max(math.floor(left), 0))
+        """The object for the time left now, rounded down to its step: never more than there is."""
+        bucket = step_down(self._remaining())
         if bucket not in self._built:
             self._built[bucket] = self._build(bounded_config(bucket))
         return self._built[bucket]

@@ -14,7 +14,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .events.models import EventParseError, parse_event
 from .iam.cases import decide_case, decision_json
 from .iam.errors import InvalidRequestError, PolicyParseError
-from .notify.deadline import Deadline
 from .observability import logger, metrics
 from .wiring import Wiring, current
 
@@ -34,7 +33,7 @@ def handle_event(raw: dict[str, Any], context: Any = None, wiring: Wiring | None
     event_id = event.detail.event_id or event.id
     logger.append_keys(cloudtrail_event_id=event_id, event_name=event.detail.event_name)
     metrics.add_metric(name="EventsProcessed", unit=MetricUnit.Count, value=1)
-    auditor = wiring.auditor.within(Deadline.of(context))
+    auditor = wiring.begin(context)
     summary = _once(wiring, event_id, lambda: _summarise(auditor.handle(event)), context)
     if summary.get("action") == "ignored":  # a rule matched it, yet it changes nothing: say why, and count it
         logger.info("event ignored", extra={"reason": summary.get("reason"), "event_id": event_id})
@@ -46,7 +45,7 @@ def handle_event(raw: dict[str, Any], context: Any = None, wiring: Wiring | None
 def rescan(payload: Any, wiring: Wiring | None = None, context: Any = None) -> dict[str, Any]:
     """``{"role_arn"}``, ``{"account_id"}``, ``{"organization": true}`` or ``{"scheduled": true}``."""
     wiring = wiring or current()
-    auditor = wiring.auditor.within(Deadline.of(context))
+    auditor = wiring.begin(context)
     if not isinstance(payload, dict):
         return {"error": "payload must be an object: {role_arn}, {account_id} or {organization: true}"}
     if payload.get("role_arn"):
@@ -62,7 +61,7 @@ def rescan(payload: Any, wiring: Wiring | None = None, context: Any = None) -> d
 
 def flush(wiring: Wiring | None = None, context: Any = None) -> dict[str, Any]:
     """Retry the notifications earlier invocations could not deliver (the outbox); nothing new is checked."""
-    return _summarise((wiring or current()).auditor.within(Deadline.of(context)).flush())
+    return _summarise((wiring or current()).begin(context).flush())
 
 
 def _summarise(outcome: Any) -> dict[str, Any]:

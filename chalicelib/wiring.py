@@ -24,9 +24,11 @@ from .auditor.memory import (
     InMemoryDeniedLog,
     InMemoryTrustHistory,
 )
+from .aws_bounds import Bounded, bounded_config
 from .config import Config, load_yaml, parse_config
 from .inventory.port import LoadResult
 from .notify.base import Notifier
+from .notify.deadline import Deadline
 from .notify.secrets import webhook_url_provider
 from .notify.slack import SlackNotifier
 from .notify.sns import SnsNotifier
@@ -69,14 +71,32 @@ class Wiring:
     session_factory: Callable[[], Any] | None = None  # default: a boto3 Session from the environment
     extra_notifiers: Sequence[Notifier] = ()
     _sns_clients: dict[int, Any] = field(default_factory=dict, repr=False)
+    # The current invocation's end: every AWS call the wiring's clients make fits in what is left of it.
+    invocation: Deadline = field(default_factory=Deadline.unbounded, repr=False)
+
+    def begin(self, context: Any) -> Auditor:
+        """Start an invocation (``context``: its Lambda context, or None): the auditor whose sends end by the
+        notification deadline, with the DynamoDB, IAM, STS and SSM calls bounded by the invocation's end."""
+        self.invocation = Deadline.whole(context)
+        return self.auditor.within(Deadline.of(context))
+
+    def _left(self) -> float:
+        return self.invocation.remaining()
 
     @cached_property
     def session(self) -> Any:
         return (self.session_factory or _boto3_session)()
 
+    def _client(self, service: str) -> Any:
+        """A client of ``service`` whose calls fit the current invocation (`aws_bounds.Bounded`)."""
+        region = self.settings.region
+        return Bounded(lambda config: self.session.client(service, region_name=region, config=config), self._left)
+
     @cached_property
     def table(self) -> Any:
-        return self.session.resource("dynamodb", region_name=self.settings.region).Table(self.settings.table)
+        region, name = self.settings.region, self.settings.table
+        build = lambda config: self.session.resource("dynamodb", region_name=region, config=config).Table(name)  # noqa: E731
+        return Bounded(build, self._left)
 
     @cached_property
     def idempotency_layer(self) -> Any:
@@ -84,7 +104,10 @@ class Wiring:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415  (boto3)
 
         return DynamoDBPersistenceLayer(
-            table_name=str(self.settings.table), key_attr="pk", sort_key_attr="sk", boto3_session=self.session
+            table_name=str(self.settings.table),
+            key_attr="pk",
+            sort_key_attr="sk",
+            boto3_client=self._client("dynamodb"),
         )
 
     @cached_property
@@ -93,7 +116,7 @@ class Wiring:
         name = self.settings.config_parameter
         if not name:
             return Config()
-        ssm = self.session.client("ssm", region_name=self.settings.region)
+        ssm = self._client("ssm")
         try:
             text = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
@@ -160,8 +183,10 @@ class Wiring:
     def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
         from .inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
 
+        left = self._left()
         return LiveSource(
             session=self.session,
+            config=bounded_config(left, attempts=5) if left != float("inf") else None,  # IAM, STS, Organizations
             accounts=accounts,
             organization=organization,
             assume_role_name=self.settings.audit_role_name,

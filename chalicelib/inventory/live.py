@@ -30,8 +30,9 @@ class AccountReader(Protocol):
 class _Clients:
     """Builds boto3 clients lazily, once per account and service, all with the same endpoint and retry policy."""
 
-    def __init__(self, session: Any, *, region: str, endpoint_url: str | None) -> None:
+    def __init__(self, session: Any, *, region: str, endpoint_url: str | None, config: Any = None) -> None:
         self._session = session
+        self._config = config if config is not None else RETRY_CONFIG
         self._region = region
         self._endpoint_url = endpoint_url
         self._cache: dict[tuple[str, str | None], Client] = {}
@@ -60,7 +61,7 @@ class _Clients:
                     "aws_session_token": creds["SessionToken"],
                 }
             self._cache[key] = self._session.client(
-                service, region_name=self._region, endpoint_url=self._endpoint_url, config=RETRY_CONFIG, **keys
+                service, region_name=self._region, endpoint_url=self._endpoint_url, config=self._config, **keys
             )
         return self._cache[key]
 
@@ -75,7 +76,9 @@ class LiveSource:
     credentials, since a management account rarely carries the audit role that members do.
 
     ``session`` is a boto3 Session (built from ``profile`` or the default chain when None, at load time, never
-    at import). ``reader_factory`` turns an IAM client into an account reader: tests hand in failing ones.
+    at import). ``config``: the botocore Config of every client (default `RETRY_CONFIG`; a Lambda passes one
+    bounded by its remaining time, `aws_bounds`). ``reader_factory`` turns an IAM client into an account reader:
+    tests hand in failing ones.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class LiveSource:
         external_id: str | None = None,
         region: str | None = None,
         reader_factory: Callable[[Client], AccountReader] = IamAccountReader,
+        config: Any = None,
     ) -> None:
         if session is not None and profile is not None:
             raise ValueError("give a session or a profile, not both")
@@ -102,11 +106,15 @@ class LiveSource:
         self._external_id = external_id
         self._region = region
         self._reader_factory = reader_factory
+        self._config = config
 
     def load(self, progress: Progress | None = None) -> LoadResult:
         session = self._session or boto3.session.Session(profile_name=self._profile)
         clients = _Clients(
-            session, region=self._region or session.region_name or DEFAULT_REGION, endpoint_url=self._endpoint_url
+            session,
+            region=self._region or session.region_name or DEFAULT_REGION,
+            endpoint_url=self._endpoint_url,
+            config=self._config,
         )
         caller, partition = _caller(clients)
         errors: list[AccountError] = []

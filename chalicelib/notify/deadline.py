@@ -41,6 +41,14 @@ class Deadline:
         reserve = min(RESERVE_MAX, max(RESERVE_MIN, remaining / 10))
         return cls.after(remaining - reserve, clock)
 
+    @classmethod
+    def whole(cls, context: Any, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        """The invocation's own end (no reserve): what the AWS calls recording the outcome must fit in."""
+        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining_ms is None:
+            return cls.unbounded()
+        return cls.after(max(float(remaining_ms()) / 1000, 0.0), clock)
+
     def remaining(self) -> float:
         """Seconds left (``inf`` when unbounded, never negative)."""
         return max(self._at - self._clock(), 0.0)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -63,3 +65,31 @@ def test_a_secrets_manager_that_never_answers_leaves_the_alert_to_the_outbox(
     assert flushed["delivery"]["slack"]["messages"] == 1 and [p.status for p in quiet.slack.posts] == [200]
     assert "unexpected-assumption" in json.dumps(quiet.slack.posts[0].body)
     assert wiring.current().store.pending() == []
+
+
+def test_a_dynamodb_that_never_answers_cannot_outlive_the_invocation(
+    quiet: Stand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the state table behind a socket that never answers, in a fresh 3-second container
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as server:
+        host, port = server.getsockname()[:2]
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://{host}:{port}")
+        monkeypatch.setattr(wiring, "_current", None)
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["summary"] = handlers.invoke("on_role_assumption", event(ASSUMPTION))
+            except Exception as exc:  # the idempotency record cannot be written: the invocation fails
+                outcome["error"] = exc
+
+        started = time.monotonic()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(RUNTIME + 5)
+        elapsed = time.monotonic() - started
+    # THEN it ended within its time (each call's timeouts and retries fitted what was left), failing, not hanging;
+    # EventBridge retries the event later
+    assert not worker.is_alive(), f"still running after {elapsed:.1f} s"
+    assert elapsed < RUNTIME + 0.5, elapsed
+    assert "error" in outcome or "error" in json.dumps(outcome.get("summary")), outcome
