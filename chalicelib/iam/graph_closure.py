@@ -21,12 +21,15 @@ class ForwardClosure:
         self.index = {arn: i for i, arn in enumerate(self.roles)}
         self._successors: list[list[int]] = [[] for _ in self.roles]
         self._direct: list[int] = [0] * len(self.roles)  # bits a node points at (a class: its targets)
+        classes: dict[int, int] = {}  # one node per decision class, however many roles belong to it
         for i, arn in enumerate(self.roles):
-            for _, groups in graph.out_groups(arn):
-                node = len(self._successors)
-                targets = [self.index[g.target] for g in groups if g.target in self.index]
-                self._successors.append(targets)
-                self._direct.append(sum(1 << t for t in set(targets)))
+            for sources, groups in graph.out_groups(arn):
+                node = classes.get(id(sources))
+                if node is None:
+                    node = classes[id(sources)] = len(self._successors)
+                    targets = sorted({self.index[g.target] for g in groups if g.target in self.index})
+                    self._successors.append(targets)
+                    self._direct.append(self._bitset(targets))
                 self._successors[i].append(node)
         self._closure = self._close()
 
@@ -34,7 +37,14 @@ class ForwardClosure:
         return self._closure[self.index[role]]
 
     def bits(self, roles: set[str] | frozenset[str]) -> int:
-        return sum(1 << self.index[r] for r in roles if r in self.index)
+        return self._bitset([self.index[r] for r in roles if r in self.index])
+
+    def _bitset(self, positions: list[int]) -> int:
+        """Set bits by bytes then convert once: summing ``1 << t`` costs a big integer per bit."""
+        raw = bytearray((len(self.roles) + 8) // 8)
+        for t in positions:
+            raw[t >> 3] |= 1 << (t & 7)
+        return int.from_bytes(raw, "little")
 
     def members(self, bits: int) -> list[str]:
         """The roles of a bit set, in inventory order."""

@@ -50,6 +50,7 @@ class Patched:
     graph: AssumeGraph
     delta: Delta
     fingerprints: Fingerprints
+    forward: ForwardIndex | None = None  # built when principals changed; the change audit reuses it
 
 
 class ForwardIndex:
@@ -109,8 +110,8 @@ def patch_graph(inventory: Inventory, stored: StoredGraph, *, now: datetime, lim
             sources = without(group.sources)
             if sources:
                 kept.append(group if sources is group.sources else EdgeGroup(sources, *_rest(group)))
-    if principals:
-        forward = ForwardIndex(finder)
+    forward = ForwardIndex(finder) if principals else None
+    if forward is not None:
         for principal in sorted(p for p in principals if p in prints.principals):
             for role in forward.candidates(principal):
                 edge = None if role.arn in roles else finder.edge_from(principal, role)
@@ -122,7 +123,7 @@ def patch_graph(inventory: Inventory, stored: StoredGraph, *, now: datetime, lim
     removed_ids = frozenset(stored.fingerprints.unique_ids[arn] for arn in gone)
     targets = {p: frozenset(t) for p, t in dropped.items()}
     delta = Delta(frozenset(principals), frozenset(roles), removed_ids, before, targets)
-    return Patched(AssumeGraph(inventory, finder, compiled), delta, prints)
+    return Patched(AssumeGraph(inventory, finder, compiled), delta, prints, forward)
 
 
 def _rest(group: EdgeGroup) -> tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:

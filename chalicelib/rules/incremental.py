@@ -70,12 +70,12 @@ def audit_changes(
     enabled = {r.meta.id for r in rules if config.rule(r.meta.id).enabled}
     findings: list[Finding] = []
     entries = _affected_entries(ctx, changed | delta.roles | _entered(ctx, delta))
-    if transitive_external_access.META.id in enabled:
+    if transitive_external_access.META.id in enabled and entries:
         findings += transitive_external_access.check(ctx, only=entries)
     subjects = _affected_uses(inventory, delta, changed, previous)
     if broad_assume_permission.META.id in enabled:
         findings += broad_assume_permission.check(ctx, wanted=lambda use: use.subject in subjects)
-    roles = _affected_roles(ctx, delta) if role_rules else set()
+    roles = _affected_roles(ctx, delta, patched.forward) if role_rules else set()
     targets = [RoleTarget(r.arn, r.trust_policy, r, r.trust_policy_error) for r in inventory.roles() if r.arn in roles]
     findings += _role_findings(targets, ctx, rules)
     loaded_errors = (ErrorRecord(source=a.account_id, message=m, account_id=a.account_id)
@@ -101,6 +101,9 @@ def audit_changes(
 
 def _affected_entries(ctx: AuditContext, changed: frozenset[str] | set[str]) -> frozenset[str]:
     assert ctx.inventory is not None
+    loaded = {r.arn for r in ctx.inventory.roles()}
+    if not any(r in loaded for r in changed):
+        return frozenset()  # no chain can pass through what changed: no closure to build
     closure = ctx.closure
     hit = {r for r in changed if r in closure.index}
     bits = closure.bits(hit)
@@ -142,12 +145,12 @@ def _affected_uses(
     return subjects
 
 
-def _affected_roles(ctx: AuditContext, delta: Delta) -> set[str]:
+def _affected_roles(ctx: AuditContext, delta: Delta, forward: ForwardIndex | None) -> set[str]:
     assert ctx.inventory is not None
     roles = {r.arn for r in ctx.inventory.roles()}
     found = set((delta.roles | delta.principals) & roles)
     if delta.principals:
-        forward = ForwardIndex(ctx.graph.finder)
+        forward = forward or ForwardIndex(ctx.graph.finder)
         present = [p for p in delta.principals if ctx.inventory.user(p) or ctx.inventory.role(p)]
         found |= {r.arn for p in present for r in forward.named(p)}
         removed = [p for p in delta.principals if p not in present] + sorted(delta.removed_ids)

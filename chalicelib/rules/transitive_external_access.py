@@ -89,10 +89,19 @@ class _OutsideJudge:
 
     def __init__(self, ctx: AuditContext) -> None:
         self.ctx = ctx
+        # Every edge group is judged, hundreds of thousands at 10,000 roles, from few distinct ARNs: parse once.
+        self._owns: dict[str, str] = {}
+        self._outside: dict[tuple[str, str], str | None] = {}
 
     def __call__(self, group: EdgeGroup) -> str | None:
-        own = _account(group.target)
-        account = self._account_of(group.sources[0], own)
+        own = self._owns.get(group.target)
+        if own is None:
+            own = self._owns[group.target] = _account(group.target)
+        key = (group.sources[0], own)
+        if key in self._outside:
+            account = self._outside[key]
+        else:
+            account = self._outside[key] = self._account_of(*key)
         if account is None or self._insiders_only(group, own):
             return None
         return account
