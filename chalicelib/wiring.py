@@ -181,10 +181,12 @@ class Wiring:
         return self.recent_loads.remember(accounts, organization, self.load(accounts, organization))
 
     def load(self, accounts: Sequence[str] | None, organization: bool) -> LoadResult:
-        from .inventory.live import LiveSource  # noqa: PLC0415  (boto3 only where accounts are read)
+        from .inventory.boto3_iam import Backoff  # noqa: PLC0415  (boto3 only where accounts are read)
+        from .inventory.live import LiveSource  # noqa: PLC0415
 
         left = self._left()
         return LiveSource(
+            backoff=Backoff(left=self._left),  # a throttling wait never outlives the invocation
             session=self.session,
             config=bounded_config(left, attempts=5) if left != float("inf") else None,  # IAM, STS, Organizations
             accounts=accounts,

@@ -52,7 +52,10 @@ def is_throttling(exc: ClientError) -> bool:
 class Backoff:
     """Retries a call that was throttled, waiting longer each time (exponential, with jitter).
 
-    ``sleep`` and ``random`` are injectable so tests neither wait nor depend on chance.
+    ``left`` says how many seconds the caller has left (a Lambda's remaining time): a wait that would leave less
+    than ``reserve`` for the next attempt is not started, the throttling error goes to the caller instead, so the
+    invocation records the account as unreadable rather than being killed mid-sleep. ``sleep`` and ``random`` are
+    injectable so tests neither wait nor depend on chance.
     """
 
     attempts: int = 4
@@ -60,6 +63,8 @@ class Backoff:
     cap: float = 20.0
     sleep: Callable[[float], None] = time.sleep
     random: Callable[[], float] = random.random
+    left: Callable[[], float] = lambda: float("inf")  # unbounded: the CLI waits as long as it takes
+    reserve: float = 2.0
 
     def delay(self, retry: int) -> float:
         """Equal jitter: half the exponential step is fixed, so waits grow; half is random, so parallel scans of
@@ -74,7 +79,10 @@ class Backoff:
             except ClientError as exc:
                 if not is_throttling(exc):
                     raise
-                self.sleep(self.delay(retry))
+                wait = self.delay(retry)
+                if wait + self.reserve > self.left():
+                    raise  # no time for the wait and one more attempt
+                self.sleep(wait)
         return operation()  # the last attempt: its error, throttling or not, goes to the caller
 
 
@@ -131,7 +139,7 @@ class IamAccountReader:
         except ClientError as exc:
             message = describe_client_error(exc)
             if is_throttling(exc):
-                message += f" (still throttled after {self._backoff.attempts} attempts)"
+                message += f" (still throttled after up to {self._backoff.attempts} attempts)"
             raise InventoryError(account_id, message, source=GAAD_SOURCE) from exc
         except BotoCoreError as exc:  # no credentials, endpoint unreachable, ...: this account is unreadable
             raise InventoryError(account_id, str(exc), source=GAAD_SOURCE) from exc

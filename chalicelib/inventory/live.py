@@ -14,7 +14,7 @@ import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from ..iam.entities import Account, Inventory
-from .boto3_iam import RETRY_CONFIG, Client, IamAccountReader, describe_client_error
+from .boto3_iam import RETRY_CONFIG, Backoff, Client, IamAccountReader, describe_client_error
 from .errors import InventoryError
 from .organizations import OrganizationReader, OrganizationResult
 from .port import AccountError, LoadResult, Progress
@@ -77,8 +77,9 @@ class LiveSource:
 
     ``session`` is a boto3 Session (built from ``profile`` or the default chain when None, at load time, never
     at import). ``config``: the botocore Config of every client (default `RETRY_CONFIG`; a Lambda passes one
-    bounded by its remaining time, `aws_bounds`). ``reader_factory`` turns an IAM client into an account reader:
-    tests hand in failing ones.
+    bounded by its remaining time, `aws_bounds`). ``backoff``: the patience with throttling of the IAM and
+    Organizations reads (a Lambda's stops waiting when its time runs out). ``reader_factory`` turns an IAM client
+    into an account reader (default `IamAccountReader` with ``backoff``): tests hand in failing ones.
     """
 
     def __init__(
@@ -92,8 +93,9 @@ class LiveSource:
         assume_role_name: str | None = None,
         external_id: str | None = None,
         region: str | None = None,
-        reader_factory: Callable[[Client], AccountReader] = IamAccountReader,
+        reader_factory: Callable[[Client], AccountReader] | None = None,
         config: Any = None,
+        backoff: Backoff | None = None,
     ) -> None:
         if session is not None and profile is not None:
             raise ValueError("give a session or a profile, not both")
@@ -105,7 +107,8 @@ class LiveSource:
         self._assume_role_name = assume_role_name
         self._external_id = external_id
         self._region = region
-        self._reader_factory = reader_factory
+        self._backoff = backoff or Backoff()
+        self._reader_factory = reader_factory or (lambda client: IamAccountReader(client, backoff=self._backoff))
         self._config = config
 
     def load(self, progress: Progress | None = None) -> LoadResult:
@@ -131,7 +134,7 @@ class LiveSource:
         return LoadResult(Inventory(accounts, organization), errors)
 
     def _read_organization(self, clients: _Clients, errors: list[AccountError]) -> OrganizationResult:
-        result = OrganizationReader(clients.own("organizations")).read()
+        result = OrganizationReader(clients.own("organizations"), backoff=self._backoff).read()
         errors.extend(AccountError(None, "organizations", note) for note in result.notes)
         return result
 

@@ -177,9 +177,22 @@ def test_throttled_beyond_the_attempts_is_an_inventory_error(iam: Any) -> None:
     with Stubber(iam) as stubber:
         for _ in range(3):
             stubber.add_client_error("get_account_authorization_details", "Throttling", "Rate exceeded", 400)
-        with pytest.raises(InventoryError, match=r"still throttled after 3 attempts"):
+        with pytest.raises(InventoryError, match=r"still throttled after up to 3 attempts"):
             _reader(iam, sleeps, attempts=3).read(ACCOUNT)
     assert sleeps.waits == [0.75, 1.5]
+
+
+def test_a_wait_longer_than_the_time_left_is_not_started(iam: Any) -> None:
+    # GIVEN a reader whose caller has 3 s left: the first wait (0.75 s) fits with the 2 s reserve, the second does not
+    sleeps = _Sleeps()
+    backoff = Backoff(attempts=4, sleep=sleeps, random=lambda: 0.5, left=lambda: 3.0 - sum(sleeps.waits))
+    with Stubber(iam) as stubber:
+        for _ in range(2):
+            stubber.add_client_error("get_account_authorization_details", "Throttling", "Rate exceeded", 400)
+        # THEN it gives up after the second attempt instead of sleeping past the end of the invocation
+        with pytest.raises(InventoryError, match=r"Throttling: Rate exceeded \(still throttled after up to 4"):
+            IamAccountReader(iam, backoff=backoff).read(ACCOUNT)
+    assert sleeps.waits == [0.75]
 
 
 def test_other_errors_are_not_retried(iam: Any) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
@@ -120,3 +122,39 @@ def test_a_fresh_load_refreshes_what_assumption_checks_reuse() -> None:
     assert recent(["111111111111"], False) is fresh and fresh is not first
     now[0] += dt.timedelta(minutes=6)
     assert recent(["111111111111"], False) is not fresh  # expired: loaded again
+
+
+class _Context:
+    """A Lambda context with ``seconds`` left when it was made."""
+
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._end - time.monotonic()) * 1000))
+
+
+def _throttled(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """A before-call answer: IAM throttles every GetAccountAuthorizationDetails."""
+    from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return AWSResponse("https://iam.amazonaws.com/", 400, {}, None), error
+
+
+def test_no_throttling_wait_outlives_the_invocation(aws: None) -> None:
+    # GIVEN an invocation with 3 s left and an IAM that throttles every read of the account
+    session = boto3.session.Session(region_name="us-east-1")
+    session.events.register("before-call.iam.GetAccountAuthorizationDetails", _throttled)
+    wiring = Wiring(Settings.from_env(ENV), session_factory=lambda: session)
+    wiring.begin(_Context(3.0))
+
+    # WHEN the account is loaded
+    started = time.monotonic()
+    result = wiring.load(None, False)
+
+    # THEN the load gives up in time (the waits alone would be 0.5-1 + 1-2 + 2-4 s) and says why
+    assert time.monotonic() - started < 3.0
+    assert [error.message for error in result.errors] == [
+        "Throttling: Rate exceeded (still throttled after up to 4 attempts)"
+    ]
