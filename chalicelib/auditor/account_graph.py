@@ -51,7 +51,7 @@ class AccountGraphs:
         errors = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
         update = audit_changes(loaded.inventory, config, patched, previous, errors=errors, role_rules=role_rules)
         if patched.delta.principals or patched.delta.roles:
-            self.cache.put(account, encode(patched.fingerprints, patched.graph.compiled(), digest))
+            self.cache.put(account, encode(patched.fingerprints, patched.graph.rows(), digest))
         return update
 
     def save(self, loaded: LoadResult, graph: AssumeGraph, config: Config) -> None:
@@ -59,7 +59,7 @@ class AccountGraphs:
         account = _only_account(loaded)
         if account is not None:
             prints = fingerprints(loaded.inventory)
-            self.cache.put(account, encode(prints, graph.compiled(), config_digest(config)))
+            self.cache.put(account, encode(prints, graph.rows(), config_digest(config)))
 
 
 def _only_account(loaded: LoadResult) -> str | None:

@@ -1,10 +1,11 @@
 """Where the compiled graph of each account waits for the next IAM change (issue 7: work in proportion to it).
 
-The blob is the graph's JSON (`iam.graph_store`) with the configuration digest it was audited under, gzipped.
-Two adapters: in memory (tests, CLI, demo) and the auditor's DynamoDB table. DynamoDB items hold 400 KB, so
-the blob is cut into chunks written under a new generation first; the head item, written last, names the
-generation and the blob's SHA-256. A reader that finds a head whose chunks are missing or do not match (a
-writer killed half-way, or a race) gets None: the caller then compiles afresh, never works from half a graph.
+The blob is the graph's JSON (`iam.graph_store`: tables and packed numbers) with the configuration digest
+it was audited under, gzipped. Two adapters: in memory (tests, CLI, demo) and the auditor's DynamoDB table.
+DynamoDB items hold 400 KB, so the blob is cut into chunks written under a new generation first; the head
+item, written last, names the generation and the blob's SHA-256. A reader that finds a head whose chunks are
+missing or do not match (a writer killed half-way, or a race) gets None: the caller then compiles afresh,
+never works from half a graph.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..iam.graph_fingerprint import Fingerprints
+from ..iam.graph_rows import GraphRows
 from ..iam.graph_store import StoredGraph, StoredGraphError, dump_graph, load_graph
-from ..iam.graph_types import EdgeGroup
 
 GRAPH_PREFIX = "GRAPH#"
 HEAD_SK = "HEAD"
@@ -31,8 +32,8 @@ class GraphCache(Protocol):
     def put(self, account_id: str, blob: bytes) -> None: ...
 
 
-def encode(prints: Fingerprints, groups: dict[str, tuple[EdgeGroup, ...]], config_digest: str) -> bytes:
-    body = {"config": config_digest, "graph": dump_graph(prints, groups)}
+def encode(prints: Fingerprints, rows: GraphRows, config_digest: str) -> bytes:
+    body = {"config": config_digest, "graph": dump_graph(prints, rows)}
     return gzip.compress(json.dumps(body, separators=(",", ":")).encode(), compresslevel=1)
 
 

@@ -30,8 +30,10 @@ from datetime import UTC, datetime
 from .entities import Inventory
 from .errors import InvalidRequestError
 from .graph_edges import Edge, EdgeFinder, EdgeGroup
+from .graph_rows import GraphRows, OutIndex, out_index
 
 DEFAULT_MAX_DEPTH = 5
+_TARGETED = 8  # targets_of answered from the arrays before the whole out-index is built
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +53,33 @@ class Reach:
 class AssumeGraph:
     """The "who can assume me" edges of an inventory's roles, computed on first use and kept."""
 
-    def __init__(
-        self, inventory: Inventory, finder: EdgeFinder, groups: dict[str, tuple[EdgeGroup, ...]] | None = None
-    ) -> None:
+    def __init__(self, inventory: Inventory, finder: EdgeFinder, rows: GraphRows | None = None) -> None:
         self.inventory = inventory
         self._finder = finder
-        self._groups: dict[str, tuple[EdgeGroup, ...]] = dict(groups or {})  # given: brought up to date
+        # Given: a stored graph brought up to date, every loaded role's in-edges as numbers (`graph_rows`);
+        # otherwise made from the groups on first use, for what reads the graph a class at a time.
+        self._rows = rows
+        self._groups: dict[str, tuple[EdgeGroup, ...]] = {}
         self._edges: dict[str, tuple[Edge, ...]] = {}
         self._roles = {role.arn for role in inventory.roles()}
-        self._out: dict[int, tuple[EdgeGroup, ...]] | None = None  # by id() of a shared sources tuple
-        self._classes_of: dict[str, list[tuple[str, ...]]] = {}
+        self._index: OutIndex | None = None
+        self._class_groups: dict[int, tuple[EdgeGroup, ...]] = {}
+        self._targets: dict[str, set[str]] = {}
 
     def groups_into(self, role_arn: str) -> tuple[EdgeGroup, ...]:
         """Who can assume ``role_arn`` in one hop, a decision class at a time."""
-        if role_arn not in self._groups:
+        found = self._groups.get(role_arn)
+        if found is None:
             role = self.inventory.role(role_arn)
             if role is None:
                 raise InvalidRequestError(f"role {role_arn} is not in the loaded snapshots")
-            self._groups[role_arn] = self._finder.edges_into(role)
-        return self._groups[role_arn]
+            rows = self._rows
+            if rows is not None and role_arn in rows.roles:
+                found = rows.groups(role_arn)
+            else:
+                found = self._finder.edges_into(role)
+            self._groups[role_arn] = found
+        return found
 
     def edges_into(self, role_arn: str) -> tuple[Edge, ...]:
         """Who can assume ``role_arn`` in one hop, sorted by principal (expanded once per role: walks reuse it)."""
@@ -86,6 +96,18 @@ class AssumeGraph:
     def compiled(self) -> dict[str, tuple[EdgeGroup, ...]]:
         """Every role's edge groups (computing those not known yet), in inventory order."""
         return {role.arn: self.groups_into(role.arn) for role in self.inventory.roles()}
+
+    def rows(self) -> GraphRows:
+        """Every role's edge groups as numbers (`graph_rows`): what is stored between invocations, and what
+        class-at-a-time reads (`out_groups`, `out_targets`, the outside entries) walk."""
+        if self._rows is None:
+            self._rows = GraphRows.from_groups(self.compiled())
+        return self._rows
+
+    def out_index(self) -> OutIndex:
+        if self._index is None:
+            self._index = out_index(self.rows(), (role.arn for role in self.inventory.roles()))
+        return self._index
 
     @property
     def evaluations(self) -> int:
@@ -116,31 +138,39 @@ class AssumeGraph:
     def out_groups(self, principal: str) -> Iterator[tuple[tuple[str, ...], tuple[EdgeGroup, ...]]]:
         """What ``principal`` can assume in one hop: each decision class it belongs to (the shared tuple of
         its members) with the edge groups of that class. Computes every role's edges on first use."""
-        out = self._compiled_out()
-        for sources in self._classes_of.get(principal, ()):
-            yield sources, out[id(sources)]
+        rows, index = self.rows(), self.out_index()
+        for class_id in index.classes_of.get(principal, ()):
+            found = self._class_groups.get(class_id)
+            if found is None:
+                found = self._class_groups[class_id] = tuple(rows.group(k, r) for k, r in index.out[class_id])
+            yield rows.classes[class_id], found
+
+    def out_targets(self, principal: str) -> Iterator[tuple[tuple[str, ...], list[str]]]:
+        """Like `out_groups`, only the target roles (a role twice when two groups of its class reach it)."""
+        rows, index = self.rows(), self.out_index()
+        for class_id in index.classes_of.get(principal, ()):
+            yield rows.classes[class_id], [role for _, role in index.out[class_id]]
 
     def targets_of(self, principal: str) -> set[str]:
         """The roles ``principal`` can assume in one hop."""
-        return {group.target for _, groups in self.out_groups(principal) for group in groups}
-
-    def _compiled_out(self) -> dict[int, tuple[EdgeGroup, ...]]:
-        if self._out is None:
-            out: dict[int, list[EdgeGroup]] = {}
-            for role in self.inventory.roles():
-                for group in self.groups_into(role.arn):
-                    found = out.get(id(group.sources))
-                    if found is None:
-                        found = out[id(group.sources)] = []
-                        for source in group.sources:
-                            self._classes_of.setdefault(source, []).append(group.sources)
-                    found.append(group)
-            self._out = {key: tuple(groups) for key, groups in out.items()}
-        return self._out
+        found = self._targets.get(principal)
+        if found is None:
+            if self._index is None and self._rows is not None and len(self._targets) < _TARGETED:
+                found = _targets_in(self._rows, principal)  # a few questions: cheaper than the whole index
+            else:
+                found = {role for _, targets in self.out_targets(principal) for role in targets}
+            self._targets[principal] = found
+        return set(found)
 
     def all_edges(self) -> dict[str, tuple[Edge, ...]]:
         """The one-hop edges into every loaded role."""
         return {role.arn: self.edges_into(role.arn) for role in self.inventory.roles()}
+
+
+def _targets_in(rows: GraphRows, principal: str) -> set[str]:
+    classes = {i for i, sources in enumerate(rows.classes) if principal in sources}
+    kinds = {k for k, (class_id, _, _) in enumerate(rows.kinds) if class_id in classes}
+    return {role for role, found in rows.roles.items() if not kinds.isdisjoint(found)} if kinds else set()
 
 
 def _extend(edge: Edge, reached: Reach) -> Reach:

@@ -23,11 +23,11 @@ class ForwardClosure:
         self._direct: list[int] = [0] * len(self.roles)  # bits a node points at (a class: its targets)
         classes: dict[int, int] = {}  # one node per decision class, however many roles belong to it
         for i, arn in enumerate(self.roles):
-            for sources, groups in graph.out_groups(arn):
-                node = classes.get(id(sources))
+            for sources, reached in graph.out_targets(arn):
+                node = classes.get(id(sources))  # one object per class (`graph_rows`)
                 if node is None:
                     node = classes[id(sources)] = len(self._successors)
-                    targets = sorted({self.index[g.target] for g in groups if g.target in self.index})
+                    targets = sorted({self.index[t] for t in reached if t in self.index})
                     self._successors.append(targets)
                     self._direct.append(self._bitset(targets))
                 self._successors[i].append(node)

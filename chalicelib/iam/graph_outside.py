@@ -38,16 +38,29 @@ class Entry:
 
 
 def entries(graph: AssumeGraph, outside: OutsideJudge) -> list[Entry]:
-    """Every (outside account, entry role), in role order; the principals sorted fewest requirements first."""
+    """Every (outside account, entry role), in role order; the principals sorted fewest requirements first.
+    Judged once per edge kind and role account (a verdict reads only the sources, the assumed values and the
+    role's account), so hundreds of thousands of edges cost dictionary lookups, not `EdgeGroup` objects."""
+    rows, index = graph.rows(), graph.out_index()
+    account_of = {role.arn: role.account_id for role in graph.inventory.roles()}
+    verdicts: dict[tuple[int, str], str | None] = {}
     found: dict[tuple[str, str], list[EdgeGroup]] = {}
-    for role in graph.inventory.roles():
-        for group in graph.groups_into(role.arn):
-            account = outside(group)
-            if account is not None:
-                found.setdefault((account, role.arn), []).append(group)
+    for pairs in index.out.values():
+        for kind, role in pairs:
+            key = (kind, account_of[role])
+            if key in verdicts:
+                account = verdicts[key]
+                if account is None:
+                    continue
+            else:
+                account = verdicts[key] = outside(rows.group(kind, role))
+                if account is None:
+                    continue
+            found.setdefault((account, role), []).append(rows.group(kind, role))
+    order = {arn: i for i, arn in enumerate(account_of)}
     return [
         Entry(account, role, tuple(sorted(groups, key=lambda g: (len(g.requirements), g.sources[0]))))
-        for (account, role), groups in found.items()
+        for (account, role), groups in sorted(found.items(), key=lambda item: (order[item[0][1]], item[0][0]))
     ]
 
 

@@ -11,7 +11,6 @@ result with a graph compiled from scratch after random changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from .entities import Inventory, Role
 from .graph import AssumeGraph
 from .graph_edges import EdgeFinder
 from .graph_fingerprint import VOLATILE, Fingerprints, fingerprints
+from .graph_rows import GraphRows, kinds_array
 from .graph_store import StoredGraph
 from .graph_types import EdgeGroup
 
@@ -92,57 +92,63 @@ def patch_graph(inventory: Inventory, stored: StoredGraph, *, now: datetime, lim
     if prints.world == VOLATILE or prints.world != stored.fingerprints.world:
         return None
     principals = changed(stored.fingerprints.principals, prints.principals)
-    roles = changed(stored.fingerprints.roles, prints.roles) | (stored.groups.keys() ^ prints.roles.keys())
+    roles = changed(stored.fingerprints.roles, prints.roles) | (stored.rows.roles.keys() ^ prints.roles.keys())
     if len(principals) + len(roles) > limit:
         return None
     finder = EdgeFinder(inventory, now=now)
-    groups: dict[str, list[EdgeGroup]] = {}
-    without = _Without(frozenset(principals))
-    dropped: dict[str, set[str]] = {p: set() for p in principals}
+    rows = stored.rows.copy()
+    for arn in roles - prints.roles.keys():
+        rows.roles.pop(arn, None)
+    dropped = _leave_classes(rows, frozenset(principals), roles) if principals else {}
     for role in inventory.roles():
         if role.arn in roles:
-            groups[role.arn] = list(finder.edges_into(role))
-            continue
-        kept = groups[role.arn] = []
-        for group in stored.groups[role.arn]:
-            for source in without.removed(group.sources):
-                dropped[source].add(role.arn)
-            sources = without(group.sources)
-            if sources:
-                kept.append(group if sources is group.sources else EdgeGroup(sources, *_rest(group)))
+            rows.roles[role.arn] = kinds_array(rows.intern(g) for g in finder.edges_into(role))
     forward = ForwardIndex(finder) if principals else None
     if forward is not None:
+        added: dict[str, list[int]] = {}
         for principal in sorted(p for p in principals if p in prints.principals):
             for role in forward.candidates(principal):
                 edge = None if role.arn in roles else finder.edge_from(principal, role)
                 if edge is not None:
-                    groups[role.arn].append(edge)
-    compiled = {arn: tuple(sorted(found, key=lambda g: g.sources[0])) for arn, found in groups.items()}
-    before = {r: stored.groups.get(r, ()) for r in roles}
+                    added.setdefault(role.arn, []).append(rows.intern(edge))
+        for arn, kinds in added.items():
+            rows.roles[arn] = rows.ordered([*rows.roles[arn], *kinds])
+    before = {r: stored.rows.groups(r) for r in roles}
     gone = stored.fingerprints.unique_ids.keys() - prints.principals.keys()
     removed_ids = frozenset(stored.fingerprints.unique_ids[arn] for arn in gone)
-    targets = {p: frozenset(t) for p, t in dropped.items()}
+    targets = {p: frozenset(dropped.get(p, ())) for p in principals}
     delta = Delta(frozenset(principals), frozenset(roles), removed_ids, before, targets)
-    return Patched(AssumeGraph(inventory, finder, compiled), delta, prints, forward)
+    return Patched(AssumeGraph(inventory, finder, rows), delta, prints, forward)
 
 
-def _rest(group: EdgeGroup) -> tuple[str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
-    return group.target, group.requirements, group.assumed
-
-
-class _Without:
-    """Class tuples without the changed principals: one new tuple per stored class, so classes stay shared."""
-
-    def __init__(self, principals: frozenset[str]) -> None:
-        self.principals = principals
-        self._done: dict[int, tuple[str, ...]] = {}
-
-    def __call__(self, sources: tuple[str, ...]) -> tuple[str, ...]:
-        found = self._done.get(id(sources))
-        if found is None:
-            kept = tuple(s for s in sources if s not in self.principals)
-            found = self._done[id(sources)] = sources if len(kept) == len(sources) else kept
-        return found
-
-    def removed(self, sources: tuple[str, ...]) -> Iterable[str]:
-        return (s for s in sources if s in self.principals) if self(sources) is not sources else ()
+def _leave_classes(rows: GraphRows, principals: frozenset[str], roles: set[str]) -> dict[str, set[str]]:
+    """The changed principals leave every stored class they were in (one new class per class, so classes stay
+    shared); returns the roles each of them could assume before. Only the arrays that hold such a class are
+    rewritten: finding them is a C-level set test per role."""
+    leaving = {c: tuple(m for m in sources if m in principals) for c, sources in enumerate(rows.classes)
+               if not principals.isdisjoint(sources)}  # fmt: skip
+    translate: dict[int, int | None] = {}
+    removed: dict[int, tuple[str, ...]] = {}
+    for kind, (class_id, _, _) in enumerate(rows.kinds):
+        if class_id in leaving:
+            kept = tuple(m for m in rows.classes[class_id] if m not in principals)
+            translate[kind] = rows.kind_with_class(kind, rows.intern_class(kept)) if kept else None
+            removed[kind] = leaving[class_id]
+    dropped: dict[str, set[str]] = {}
+    if not translate:
+        return dropped
+    for arn, kinds in list(rows.roles.items()):
+        if arn in roles or translate.keys().isdisjoint(kinds):
+            continue  # a changed role is decided anew as a whole
+        kept_kinds = []
+        for kind in kinds:
+            if kind in translate:
+                for source in removed[kind]:
+                    dropped.setdefault(source, set()).add(arn)
+                new = translate[kind]
+                if new is not None:
+                    kept_kinds.append(new)
+            else:
+                kept_kinds.append(kind)
+        rows.roles[arn] = rows.ordered(kept_kinds)
+    return dropped

@@ -4,8 +4,11 @@ JSON round trip of the stored form. Also: a different world or too many changes 
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -17,7 +20,7 @@ from benchmarks.generate import generate_inventory
 from benchmarks.generate_varied import generate_varied_inventory
 from benchmarks.mutate import KINDS, mutate
 from chalicelib.iam.entities import Inventory
-from chalicelib.iam.graph import build_graph
+from chalicelib.iam.graph import AssumeGraph, build_graph
 from chalicelib.iam.graph_fingerprint import fingerprints
 from chalicelib.iam.graph_patch import patch_graph
 from chalicelib.iam.graph_store import StoredGraph, StoredGraphError, dump_graph, load_graph
@@ -99,3 +102,47 @@ def test_a_different_world_or_too_many_changes_compiles_afresh() -> None:
 def test_unreadable_stored_graph_is_refused(data: object) -> None:
     with pytest.raises(StoredGraphError):
         load_graph(data)
+
+
+def _dumped() -> dict[str, object]:
+    inventory = generate_inventory(30, 8, accounts=2, seed=4)
+    data: dict[str, object] = json.loads(
+        json.dumps(dump_graph(fingerprints(inventory), build_graph(inventory, now=NOW).rows()))
+    )
+    return data
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.update(rows="not base64!"),
+        lambda d: d.update(lengths=base64.b64encode(b"\x01\x00\x00\x00").decode()),  # one role's length only
+        lambda d: d.update(kinds=[[0, 0, 0]] if d["kinds"] else []),  # rows point past the kinds
+        lambda d: d.update(kinds=[[len(d["classes"]), 0, 0], *d["kinds"][1:]]),  # a kind past the classes
+        lambda d: d.update(classes=[d["classes"][0], *d["classes"]]),  # a class twice
+        lambda d: d.update(role_arns=d["role_arns"][1:]),
+    ],
+)
+def test_damaged_packed_rows_are_refused(damage: Callable[[dict[str, object]], None]) -> None:
+    data = _dumped()
+    load_graph(copy.deepcopy(data))  # intact, it reads
+    damage(data)
+    with pytest.raises(StoredGraphError):
+        load_graph(data)
+
+
+def test_rows_keep_every_role_s_groups_in_order_and_compact_drops_what_no_role_uses() -> None:
+    inventory = generate_varied_inventory(45, 15, seed=2)
+    graph = build_graph(inventory, now=NOW)
+    rows = load_graph(_round_trip(inventory, graph)).rows
+    assert {arn: rows.groups(arn) for arn in rows.roles} == graph.compiled()
+    used = rows.copy()
+    first = next(arn for arn, kinds in used.roles.items() if kinds)
+    used.roles[first] = used.roles[first][:0]  # a role that lost its edges leaves kinds nobody uses
+    compacted = used.compact()
+    assert len(compacted.kinds) < len(used.kinds)
+    assert {arn: compacted.groups(arn) for arn in compacted.roles} == {arn: used.groups(arn) for arn in used.roles}
+
+
+def _round_trip(inventory: Inventory, graph: AssumeGraph) -> object:
+    return json.loads(json.dumps(dump_graph(fingerprints(inventory), graph.rows())))
