@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ..config import Config
 from ..events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify, ignored_reason
 from ..events.models import CloudTrailEvent
+from ..gc_pause import collector_paused
 from ..iam.assemble import request_for
 from ..iam.errors import InvalidRequestError, PolicyParseError
 from ..iam.evaluate import can_assume
@@ -96,6 +97,10 @@ class Auditor:
         return dataclasses.replace(self, deadline=deadline)
 
     def handle(self, event: CloudTrailEvent) -> Outcome:
+        with collector_paused():
+            return self._handle(event)
+
+    def _handle(self, event: CloudTrailEvent) -> Outcome:
         change = classify(event)
         if isinstance(change, TrustChange):
             return self.trust_changed(change)
@@ -283,6 +288,17 @@ class Auditor:
         action: str = "rescan",
         context: dict[str, str] | None = None,
         loaded: LoadResult | None = None,
+    ) -> Outcome:
+        with collector_paused():
+            return self._rescan(accounts, organization, action, context, loaded)
+
+    def _rescan(
+        self,
+        accounts: Sequence[str] | None,
+        organization: bool,
+        action: str,
+        context: dict[str, str] | None,
+        loaded: LoadResult | None,
     ) -> Outcome:
         loaded = loaded or self.load(accounts, organization)
         records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..gc_pause import collector_paused
 from ..inventory.errors import InventoryError
 from ..inventory.port import InventorySource, LoadResult, SnapshotSource
 from ..inventory.snapshot import SnapshotError
@@ -38,9 +39,11 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     source = _source(args)
-    loaded = _load(source, args)
-    records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
-    return finish(args, audit_inventory(loaded.inventory, config, errors=records))
+    with collector_paused():
+        loaded = _load(source, args)
+        records = [ErrorRecord(source=e.source, message=e.message, account_id=e.account_id) for e in loaded.errors]
+        result = audit_inventory(loaded.inventory, config, errors=records)
+    return finish(args, result)
 
 
 def _source(args: argparse.Namespace) -> InventorySource:

@@ -64,7 +64,8 @@ class AssumeGraph:
         self._roles = {role.arn for role in inventory.roles()}
         self._index: OutIndex | None = None
         self._class_groups: dict[int, tuple[EdgeGroup, ...]] = {}
-        self._targets: dict[str, set[str]] = {}
+        self._targets: dict[str, frozenset[str]] = {}
+        self._class_targets: dict[int, frozenset[str]] = {}
 
     def groups_into(self, role_arn: str) -> tuple[EdgeGroup, ...]:
         """Who can assume ``role_arn`` in one hop, a decision class at a time."""
@@ -145,32 +146,35 @@ class AssumeGraph:
                 found = self._class_groups[class_id] = tuple(rows.group(k, r) for k, r in index.out[class_id])
             yield rows.classes[class_id], found
 
-    def out_targets(self, principal: str) -> Iterator[tuple[tuple[str, ...], list[str]]]:
-        """Like `out_groups`, only the target roles (a role twice when two groups of its class reach it)."""
+    def out_targets(self, principal: str) -> Iterator[tuple[tuple[str, ...], frozenset[str]]]:
+        """Like `out_groups`, only the set of target roles of each class (kept per class)."""
         rows, index = self.rows(), self.out_index()
         for class_id in index.classes_of.get(principal, ()):
-            yield rows.classes[class_id], [role for _, role in index.out[class_id]]
+            found = self._class_targets.get(class_id)
+            if found is None:
+                found = self._class_targets[class_id] = frozenset(role for _, role in index.out[class_id])
+            yield rows.classes[class_id], found
 
-    def targets_of(self, principal: str) -> set[str]:
-        """The roles ``principal`` can assume in one hop."""
+    def targets_of(self, principal: str) -> frozenset[str]:
+        """The roles ``principal`` can assume in one hop (kept: rules ask about the same callers often)."""
         found = self._targets.get(principal)
         if found is None:
             if self._index is None and self._rows is not None and len(self._targets) < _TARGETED:
                 found = _targets_in(self._rows, principal)  # a few questions: cheaper than the whole index
             else:
-                found = {role for _, targets in self.out_targets(principal) for role in targets}
+                found = frozenset().union(*(targets for _, targets in self.out_targets(principal)))
             self._targets[principal] = found
-        return set(found)
+        return found
 
     def all_edges(self) -> dict[str, tuple[Edge, ...]]:
         """The one-hop edges into every loaded role."""
         return {role.arn: self.edges_into(role.arn) for role in self.inventory.roles()}
 
 
-def _targets_in(rows: GraphRows, principal: str) -> set[str]:
+def _targets_in(rows: GraphRows, principal: str) -> frozenset[str]:
     classes = {i for i, sources in enumerate(rows.classes) if principal in sources}
     kinds = {k for k, (class_id, _, _) in enumerate(rows.kinds) if class_id in classes}
-    return {role for role, found in rows.roles.items() if not kinds.isdisjoint(found)} if kinds else set()
+    return frozenset(role for role, found in rows.roles.items() if not kinds.isdisjoint(found))
 
 
 def _extend(edge: Edge, reached: Reach) -> Reach:

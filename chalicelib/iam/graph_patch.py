@@ -40,6 +40,15 @@ class Delta:
         current = [g for r in self.roles if graph.inventory.role(r) for g in graph.groups_into(r)]
         return {s for g in (*current, *(g for gs in self.before.values() for g in gs)) for s in g.sources}
 
+    def moved(self, graph: AssumeGraph) -> set[str]:
+        """Principals that gained or lost a changed role: those that keep it (whatever it now requires) still
+        reach the same roles."""
+        found: set[str] = set()
+        for role in self.roles:
+            after = graph.groups_into(role) if graph.inventory.role(role) else ()
+            found |= {s for g in after for s in g.sources} ^ {s for g in self.before.get(role, ()) for s in g.sources}
+        return found
+
     def targets(self, graph: AssumeGraph) -> dict[str, set[str]]:
         """Each changed principal's targets, before and after the change."""
         return {p: set(self.dropped.get(p, ())) | set(graph.targets_of(p)) for p in self.principals}

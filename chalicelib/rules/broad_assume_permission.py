@@ -166,9 +166,24 @@ def reachable_roles(ctx: AuditContext, use: PolicyUse, broad: list[BroadStatemen
     """Roles the broad patterns name that a holder (a group: its members) can assume, decided with all of the
     holder's policies, boundary and SCPs, as `can-assume` decides it: read from the compiled graph."""
     assert ctx.inventory is not None
-    targets = {role for caller in callers(ctx.inventory, use) for role in ctx.graph.targets_of(caller)}
-    named = (role for role in targets if any(_names(b, role) for b in broad))
-    return sorted(named, key=ctx.role_order.__getitem__)
+    targets: set[str] = set()
+    for caller in callers(ctx.inventory, use):
+        targets |= ctx.graph.targets_of(caller)
+    if not any(b.statement.not_resource is None and "*" in b.patterns for b in broad):  # "*" names them all
+        targets &= set().union(*(_named(ctx, b) for b in broad))
+    return sorted(targets, key=ctx.role_order.__getitem__)
+
+
+def _named(ctx: AuditContext, broad: BroadStatement) -> frozenset[str]:
+    """The loaded roles a broad statement names, matched once per audit and distinct pattern list (a managed
+    policy's statement is shared by every use of it, and many policies repeat the same patterns)."""
+    key = (broad.statement.not_resource is not None, broad.statement.not_resource or broad.patterns)
+    memo: dict[object, frozenset[str]] = ctx.memo.setdefault(META.id, {})
+    found = memo.get(key)
+    if found is None:
+        assert ctx.inventory is not None
+        found = memo[key] = frozenset(role.arn for role in ctx.inventory.roles() if _names(broad, role.arn))
+    return found
 
 
 def callers(inventory: Inventory, use: PolicyUse) -> list[str]:

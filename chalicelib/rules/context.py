@@ -42,6 +42,8 @@ class AuditContext:
     inventory: Inventory | None = None
     exhaustive: bool = False  # the reachability graph by brute force (the reference), not by decision class
     compiled: AssumeGraph | None = None  # a graph compiled already (a stored one brought up to date)
+    # What a rule computed from the inventory alone, kept for the rest of this audit, under the rule's id.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def trust_model(self) -> TrustModel:

@@ -9,9 +9,10 @@ says which stored findings it decides (``covers``): the rest stand as they are.
   account's trust boundary (an entry may have appeared or gone), or was a source of a changed role's edges
   before or after; a changed principal inside the boundary alters only the chains through itself. Those
   entries are recomputed; any other entry's chains contain nothing that changed.
-- ``broad-assume-permission``: a policy use whose holders (or a group's members) changed or can now reach
-  differently; a stored finding whose holders changed, or that is held by a group of an account where a user
-  changed (memberships leave no other trace), is decided again.
+- ``broad-assume-permission``: a policy use whose holders (or a group's members) changed, or gained or lost
+  a changed role (its finding lists roles, not what each hop requires); a stored finding whose holders
+  changed, or that is held by a group of an account where a user changed (memberships leave no other
+  trace), is decided again.
 - Role rules: roles that changed, roles whose own policies changed (their privilege raises severities), roles
   whose trust names a changed principal or mentions a removed one.
 - ``audit-error``: what could not be read now, for the accounts loaded.
@@ -72,7 +73,8 @@ def audit_changes(
     entries = _affected_entries(ctx, changed | delta.roles | _entered(ctx, delta))
     if transitive_external_access.META.id in enabled and entries:
         findings += transitive_external_access.check(ctx, only=entries)
-    subjects = _affected_uses(inventory, delta, changed, previous)
+    # What a broad policy reaches is a set of roles: only callers that gained or lost one can change it.
+    subjects = _affected_uses(inventory, delta, delta.principals | delta.moved(patched.graph), previous)
     if broad_assume_permission.META.id in enabled:
         findings += broad_assume_permission.check(ctx, wanted=lambda use: use.subject in subjects)
     roles = _affected_roles(ctx, delta, patched.forward) if role_rules else set()
