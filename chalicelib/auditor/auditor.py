@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from ..config import Config
 from ..events.changes import Assumption, AuditorChange, IdentityChange, TrustChange, classify, ignored_reason
 from ..events.models import CloudTrailEvent
-from ..gc_pause import collector_paused
+from ..gc_pause import collector_paused, collector_running
 from ..iam.assemble import request_for
 from ..iam.errors import InvalidRequestError, PolicyParseError
 from ..iam.evaluate import can_assume
@@ -127,7 +127,10 @@ class Auditor:
 
     def _graph_update(self, loaded: LoadResult, *, role_rules: bool) -> ChangeAudit | None:
         assert self.graphs is not None
-        previous = [r.finding for r in self.store.open_in(accounts=list(loaded.inventory.accounts))]
+        # Account-level findings only (the broad policies among them): the rest is read once the change says
+        # which roles it can alter, so an event reads in proportion to it, not the account's every finding.
+        scopes = [f"account:{account}" for account in loaded.inventory.accounts]
+        previous = [r.finding for r in self.store.open_in(scopes=scopes)]
         return self.graphs.update(loaded, self.config, previous, now=self.clock(), role_rules=role_rules)
 
     def _graph_rules(self, loaded: LoadResult, account: str) -> tuple[str, ChangeAudit] | None:
@@ -345,18 +348,22 @@ class Auditor:
     ) -> Outcome:
         """Record the findings; announce what changed: one message for an event, one per role for a re-scan.
         ``update``: an account's findings recomputed after a change, deciding the stored ones it covers."""
-        now = self.clock()
-        changes = reconcile(self.store, findings, scopes or (), now, accounts=accounts, context=context, rules=rules)
-        if update is not None:
-            account, audit = update
-            covered = audit.covers
-            changes += reconcile(self.store, audit.findings, (), now, accounts=[account], context=context,
-                                 covered=lambda record: covered(record.finding))  # fmt: skip
-            findings = [*findings, *audit.findings]
-        outcome.findings = len(findings)
-        outcome.changes = changes
-        outcome.delivery = deliver(_messages(changes, per_role), self.notifiers, self.store, now, self.deadline)
-        return outcome
+        with collector_running():  # AWS calls, each leaving a little cyclic garbage: collected as it goes
+            now = self.clock()
+            changes = reconcile(
+                self.store, findings, scopes or (), now, accounts=accounts, context=context, rules=rules
+            )
+            if update is not None:
+                account, audit = update
+                covered = audit.covers
+                where, whole = (audit.scopes, []) if audit.scopes is not None else (frozenset[str](), [account])
+                changes += reconcile(self.store, audit.findings, where, now, accounts=whole, context=context,
+                                     covered=lambda record: covered(record.finding))  # fmt: skip
+                findings = [*findings, *audit.findings]
+            outcome.findings = len(findings)
+            outcome.changes = changes
+            outcome.delivery = deliver(_messages(changes, per_role), self.notifiers, self.store, now, self.deadline)
+            return outcome
 
     def flush(self) -> Outcome:
         """Retry what earlier deliveries could not send (the outbox), with nothing new to announce."""

@@ -44,16 +44,25 @@ def _principals(inventory: Inventory) -> list[str]:
 
 
 class _Texts:
-    """Each document's JSON once (managed policies are shared by many holders)."""
+    """Each document's digest once, and whether it reads the time (managed policies are shared by many
+    holders): a principal's digest is then made of short digests, not of its documents' whole text."""
 
     def __init__(self) -> None:
-        self._by_id: dict[int, tuple[PolicyDocument, str]] = {}
+        self._by_id: dict[int, tuple[PolicyDocument, str, bool]] = {}
 
     def __call__(self, document: PolicyDocument) -> str:
+        return self._known(document)[1]
+
+    def reads_time(self, document: PolicyDocument) -> bool:
+        return self._known(document)[2]
+
+    def _known(self, document: PolicyDocument) -> tuple[PolicyDocument, str, bool]:
         found = self._by_id.get(id(document))
         if found is None:
-            found = self._by_id[id(document)] = (document, document.model_dump_json())
-        return found[1]
+            text = document.model_dump_json()
+            digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+            found = self._by_id[id(document)] = (document, digest, _reads_time([text]))
+        return found
 
 
 def _digest(parts: object) -> str:
@@ -66,10 +75,10 @@ def _reads_time(texts: list[str]) -> bool:
 
 def _caller_digest(inventory: Inventory, arn: str, texts: _Texts) -> str:
     side = caller_side(inventory, arn, ASSUME_ROLE)
+    if any(texts.reads_time(p.document) for p in (*side.policies, *(side.boundary or ()))):
+        return VOLATILE
     documents = [(p.name, texts(p.document)) for p in side.policies]
     boundary = None if side.boundary is None else [(p.name, texts(p.document)) for p in side.boundary]
-    if _reads_time([t for _, t in documents + (boundary or [])]):
-        return VOLATILE
     return _digest([arn, _identity(side.identity), documents, boundary, side.gaps, sorted(side.context.items())])
 
 
@@ -78,9 +87,9 @@ def _identity(identity: Identity | None) -> object:
 
 
 def _role_digest(role: Role, texts: _Texts) -> str:
-    trust = texts(role.trust_policy) if role.trust_policy else None
-    if trust is not None and _reads_time([trust]):
+    if role.trust_policy is not None and texts.reads_time(role.trust_policy):
         return VOLATILE
+    trust = texts(role.trust_policy) if role.trust_policy else None
     return _digest([role.arn, role.unique_id, sorted(role.tags), trust, role.trust_policy_error])
 
 
@@ -91,8 +100,9 @@ def _world_digest(inventory: Inventory, texts: _Texts) -> str:
         return {a: [[level.name, *(texts(p.document) for p in level.policies)] for level in chain]
                 for a, chain in levels.items()}  # fmt: skip
 
-    scps, rcps = chains(org.scps), chains(org.rcps)
-    if _reads_time([json.dumps([scps, rcps])]):
+    levels = [level for chain in (*org.scps.values(), *org.rcps.values()) for level in chain]
+    if any(texts.reads_time(p.document) for level in levels for p in level.policies):
         return VOLATILE
+    scps, rcps = chains(org.scps), chains(org.rcps)
     return _digest([sorted(inventory.accounts), org.org_id, org.management_account_id, sorted(org.account_ids),
                     sorted(org.org_paths.items()), scps, rcps])  # fmt: skip

@@ -45,6 +45,9 @@ class ChangeAudit:
     findings: tuple[Finding, ...]
     covers: Callable[[Finding], bool]  # a stored finding this audit decides: resolved when not in ``findings``
     roles: int  # roles whose role rules ran
+    # Where every stored finding ``covers`` accepts is (role ARNs, ``account:<id>``): only those are read back.
+    # None: anywhere in the loaded accounts (a whole-account audit).
+    scopes: frozenset[str] | None = None
 
 
 def config_digest(config: Config) -> str:
@@ -63,7 +66,8 @@ def audit_changes(
     role_rules: bool = True,
     today: dt.date | None = None,
 ) -> ChangeAudit:
-    """``previous``: the open findings of the loaded accounts (to tell which of them the change can alter)."""
+    """``previous``: the open account-level findings (``account:<id>``) of the loaded accounts, to tell which
+    broad-assume-permission findings the change can alter."""
     ctx = AuditContext(config, inventory, compiled=patched.graph)
     delta = patched.delta
     sources = delta.sources(patched.graph)
@@ -93,12 +97,14 @@ def audit_changes(
             return role in entries or role in gone
         if finding.rule_id == broad_assume_permission.META.id:
             return str(finding.evidence.get("policy")) in subjects
-        if finding.rule_id == audit_error.META.id:
-            return finding.account_id in inventory.accounts
-        return role_rules and finding.rule_id in ROLE_RULES and (role in roles or role in gone)
+        if finding.rule_id == audit_error.META.id and not finding.role_arn:
+            return finding.account_id in inventory.accounts  # what could not be read: read again just now
+        rule_ids = ROLE_RULES | {audit_error.META.id}  # a role's own audit errors are a role rule's findings
+        return role_rules and finding.rule_id in rule_ids and (role in roles or role in gone)
 
     result = _finish(findings, ctx, list(records), len(targets), today)
-    return ChangeAudit(result.findings, covers, len(targets))
+    scopes = {f"account:{account}" for account in inventory.accounts} | entries | gone | roles
+    return ChangeAudit(result.findings, covers, len(targets), frozenset(scopes))
 
 
 def _affected_entries(ctx: AuditContext, changed: frozenset[str] | set[str]) -> frozenset[str]:

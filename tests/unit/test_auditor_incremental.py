@@ -178,3 +178,30 @@ def test_the_dynamodb_cache_cuts_a_large_graph_into_items_and_checks_it(table: A
     table.put_item(Item={"pk": GRAPH_PREFIX + ACCOUNT, "sk": last, "data": b"x"})
     assert cache.get(ACCOUNT) is None  # the digest does not match: never half a graph
     assert cache.get("999999999999") is None
+
+
+def test_findings_about_roles_the_change_did_not_touch_stay_open(table: Any) -> None:
+    """A role-scoped audit-error (a condition key nobody knows) of an untouched role is not the change's to
+    resolve: an identity change elsewhere leaves it open, as a whole-account audit would."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from chalicelib.iam.policy import parse_policy  # noqa: PLC0415
+
+    world = World()
+    account = world.inventory.accounts[ACCOUNT]
+    role = sorted(account.roles)[0]
+    odd = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Condition": {"StringEquals": {"aws:PrincipalTagg/team": "a"}}}]})  # fmt: skip
+    changed = copy.copy(account)
+    changed.roles = {**account.roles, role: replace(account.roles[role], trust_policy=odd)}
+    world.inventory = Inventory([changed], world.inventory.organization)
+    fast = auditor(world, DynamoFindingStore(table), AccountGraphs(DynamoGraphCache(table)))
+    fast.handle(identity_event(ACCOUNT, 0))
+    odd_findings = {r.id for r in fast.store.open_in(scopes=[role]) if r.rule_id == "audit-error"}
+    assert odd_findings
+    world.inventory, _ = mutate(world.inventory, random.Random(4), "user-policy")
+    outcome = fast.handle(identity_event(ACCOUNT, 1))
+    assert "(incremental)" in outcome.action
+    assert odd_findings <= {r.id for r in fast.store.open_in(scopes=[role])}
+    assert not [c for c in outcome.changes if c.finding.id in odd_findings]

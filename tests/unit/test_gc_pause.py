@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.auditor.auditor import Auditor
 from chalicelib.auditor.memory import InMemoryDeniedLog, InMemoryTrustHistory
-from chalicelib.gc_pause import collector_paused
+from chalicelib.gc_pause import collector_paused, collector_running
 from chalicelib.inventory.port import LoadResult
 from chalicelib.state.store import InMemoryFindingStore
 from tests.unit.test_auditor_incremental import World, identity_event
@@ -69,3 +69,20 @@ def test_an_event_is_audited_with_the_collector_paused_and_it_resumes_even_on_fa
     with pytest.raises(RuntimeError):
         failing.handle(identity_event("500000000000", 2))
     assert gc.isenabled()
+
+
+def test_running_inside_a_pause_collects_new_cycles_and_leaves_the_paused_heap_alone() -> None:
+    with collector_paused():
+        old = _Node()
+        old_ref = weakref.ref(old)
+        del old
+        with collector_running():
+            assert gc.isenabled()
+            new = _Node()
+            new_ref = weakref.ref(new)
+            del new
+            gc.collect()
+            assert new_ref() is None  # made while running: collected
+            assert old_ref() is not None  # made in the pause: frozen, not scanned
+        assert not gc.isenabled()
+    assert old_ref() is None and gc.isenabled()

@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from benchmarks.generate import generate_inventory
 from benchmarks.generate_varied import generate_varied_inventory
 from benchmarks.mutate import KINDS, mutate
-from chalicelib.iam.entities import Inventory
+from chalicelib.iam.entities import Inventory, NamedPolicy, PolicyLevel
 from chalicelib.iam.graph import AssumeGraph, build_graph
-from chalicelib.iam.graph_fingerprint import fingerprints
+from chalicelib.iam.graph_fingerprint import VOLATILE, fingerprints
 from chalicelib.iam.graph_patch import patch_graph
 from chalicelib.iam.graph_store import StoredGraph, StoredGraphError, dump_graph, load_graph
+from chalicelib.iam.policy import parse_policy
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SHAPES = {
@@ -146,3 +147,27 @@ def test_rows_keep_every_role_s_groups_in_order_and_compact_drops_what_no_role_u
 
 def _round_trip(inventory: Inventory, graph: AssumeGraph) -> object:
     return json.loads(json.dumps(dump_graph(fingerprints(inventory), graph.rows())))
+
+
+BEFORE_2030 = {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}
+TIMED_GRANT = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": BEFORE_2030}
+TIMED = {"Version": "2012-10-17", "Statement": [{**TIMED_GRANT, "Principal": {"AWS": "*"}}]}
+TIMED_IDENTITY = {"Version": "2012-10-17", "Statement": [TIMED_GRANT]}
+
+
+def test_what_reads_the_time_is_decided_anew_on_every_run() -> None:
+    before = generate_inventory(30, 8, accounts=1, seed=6)
+    account = next(iter(before.accounts.values()))
+    role = next(iter(account.roles.values()))
+    timed_role = replace(role, trust_policy=parse_policy(TIMED))
+    user = next(iter(account.users.values()))
+    timed_user = replace(user, inline_policies=(NamedPolicy("timed", parse_policy(TIMED_IDENTITY)),))
+    roles, users = {**account.roles, role.arn: timed_role}, {**account.users, user.arn: timed_user}
+    timed = Inventory([replace(account, roles=roles, users=users)], before.organization)
+    patched = patch_graph(timed, stored(timed), now=NOW, limit=100)  # nothing changed, yet both sides are redone
+    assert patched is not None and patched.delta.roles == {role.arn} and patched.delta.principals == {user.arn}
+    scp = PolicyLevel("Root", (NamedPolicy("timed", parse_policy(TIMED_IDENTITY)),))
+    org = replace(before.organization, scps={account.account_id: (scp,)})
+    with_scp = Inventory(before.accounts.values(), org)
+    assert fingerprints(with_scp).world == VOLATILE
+    assert patch_graph(with_scp, stored(with_scp), now=NOW, limit=100) is None
