@@ -44,6 +44,9 @@ from .memory import DeniedLog, TrustHistory
 ROLE_RULE_IDS = frozenset(r.meta.id for r in RULES if isinstance(r, RoleRule))
 TRUST_CHANGE_RULE_IDS = ROLE_RULE_IDS | {new_access.META.id}
 SCAN_RULE_IDS = frozenset(r.meta.id for r in RULES)
+# A change audit's scopes are read one query each up to this many; beyond, the account's index in one go
+# (a few pages) is cheaper than hundreds of queries. ``covers`` decides what may be resolved either way.
+SCOPE_READS = 25
 GRAPH_RULE_LIST = [r for r in RULES if r.meta.id in GRAPH_RULES]
 
 
@@ -356,7 +359,8 @@ class Auditor:
             if update is not None:
                 account, audit = update
                 covered = audit.covers
-                where, whole = (audit.scopes, []) if audit.scopes is not None else (frozenset[str](), [account])
+                few = audit.scopes is not None and len(audit.scopes) <= SCOPE_READS
+                where, whole = (audit.scopes or frozenset[str](), []) if few else (frozenset[str](), [account])
                 changes += reconcile(self.store, audit.findings, where, now, accounts=whole, context=context,
                                      covered=lambda record: covered(record.finding))  # fmt: skip
                 findings = [*findings, *audit.findings]

@@ -73,6 +73,20 @@ class GraphRows:
             rows.roles[role] = kinds_array(found)
         return rows
 
+    @classmethod
+    def merged(cls, parts: Iterable[GraphRows]) -> GraphRows:
+        """One graph from graphs of disjoint role sets (each account's in-edges, compiled on its own with the
+        organization's callers): classes and kinds re-interned by value, each role's array kept in order."""
+        rows = cls()
+        for part in parts:
+            for role, kinds in part.roles.items():
+                if role in rows.roles:
+                    raise ValueError(f"{role} is in two of the graphs to merge")
+                rows.roles[role] = kinds_array(rows._intern_kind(rows._intern_class(part.classes[c]),
+                                                                part.requirements[r], part.assumed[a])
+                                               for c, r, a in map(part.kinds.__getitem__, kinds))  # fmt: skip
+        return rows
+
     def copy(self) -> GraphRows:
         """A copy whose tables and role map can grow and change; the arrays are shared (replace, never edit)."""
         return GraphRows(list(self.classes), list(self.requirements), list(self.assumed), list(self.kinds),

@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from benchmarks.generate import generate_inventory
 from benchmarks.mutate import mutate
+from chalicelib.auditor import auditor as auditor_module
 from chalicelib.auditor.account_graph import AccountGraphs
 from chalicelib.auditor.auditor import Auditor, Outcome
 from chalicelib.auditor.graph_cache import CHUNK, GRAPH_PREFIX, DynamoGraphCache
@@ -89,7 +90,11 @@ def announced(outcome: Outcome) -> list[tuple[str, str]]:
     return sorted((c.kind, c.finding.id) for c in outcome.changes)
 
 
-def test_every_change_leaves_the_state_of_a_whole_account_audit(table: Any) -> None:
+@pytest.mark.parametrize("scope_reads", [0, 10**6])  # the account's index read at once, or scope by scope
+def test_every_change_leaves_the_state_of_a_whole_account_audit(
+    table: Any, scope_reads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auditor_module, "SCOPE_READS", scope_reads)
     world = World()
     fast = auditor(world, DynamoFindingStore(table), AccountGraphs(DynamoGraphCache(table)))
     whole = auditor(world, InMemoryFindingStore(), None)

@@ -23,6 +23,7 @@ from chalicelib.iam.entities import Inventory, NamedPolicy, PolicyLevel
 from chalicelib.iam.graph import AssumeGraph, build_graph
 from chalicelib.iam.graph_fingerprint import VOLATILE, fingerprints
 from chalicelib.iam.graph_patch import patch_graph
+from chalicelib.iam.graph_rows import GraphRows
 from chalicelib.iam.graph_store import StoredGraph, StoredGraphError, dump_graph, load_graph
 from chalicelib.iam.policy import parse_policy
 
@@ -171,3 +172,22 @@ def test_what_reads_the_time_is_decided_anew_on_every_run() -> None:
     with_scp = Inventory(before.accounts.values(), org)
     assert fingerprints(with_scp).world == VOLATILE
     assert patch_graph(with_scp, stored(with_scp), now=NOW, limit=100) is None
+
+
+def test_accounts_compiled_on_their_own_merge_into_the_organization_s_graph() -> None:
+    """The unit an organization-wide analysis fans out: one account's in-edges, decided with every caller of
+    the organization; the merged parts answer exactly as the graph compiled in one go."""
+    inventory = generate_varied_inventory(45, 15, seed=7)
+    whole = build_graph(inventory, now=NOW)
+    parts = []
+    for account in inventory.accounts.values():
+        alone = build_graph(inventory, now=NOW)  # a fresh compile per account, as a separate worker would do
+        parts.append(GraphRows.from_groups({arn: alone.groups_into(arn) for arn in account.roles}))
+    merged = AssumeGraph(inventory, build_graph(inventory, now=NOW).finder, GraphRows.merged(parts))
+    assert len(parts) > 1 and merged.all_edges() == whole.all_edges()
+    for role in merged.all_edges():
+        assert merged.who_can_assume(role) == whole.who_can_assume(role)
+    principals = {e.source for found in whole.all_edges().values() for e in found}
+    assert all(merged.targets_of(p) == whole.targets_of(p) for p in principals)
+    with pytest.raises(ValueError, match="two of the graphs"):
+        GraphRows.merged([parts[0], parts[0]])
